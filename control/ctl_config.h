@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file
+ * Configuration: the YAML file, parsed strictly into an immutable struct.
+ *
+ * Every key is declared once in a table with its type, bounds and default.
+ * Unknown keys, wrong types and out-of-range values are errors naming the
+ * file, the line, the key path (e.g. "dataplane.flows.max") and the allowed
+ * range. A file that has any error produces no configuration at all.
+ */
+#ifndef CTL_CONFIG_H
+#define CTL_CONFIG_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+#include "dp_params.h"
+
+#define CTL_MAX_RULE_FILES 64
+#define CTL_MAX_VARS 32
+#define CTL_PATH_MAX 512
+
+/** One address/port variable (rules: $NAME). */
+struct ctl_var {
+	char name[64];
+	char value[512];
+};
+
+/** The whole configuration. */
+struct ctl_config {
+	struct dp_params dp;
+
+	/* rules */
+	char rule_files[CTL_MAX_RULE_FILES][CTL_PATH_MAX];
+	size_t n_rule_files;
+	struct ctl_var vars[CTL_MAX_VARS];
+	size_t n_vars;
+	char classification_file[CTL_PATH_MAX];   /**< "" = built in */
+	char rule_cache_dir[CTL_PATH_MAX];        /**< "" = no cache */
+
+	/* outputs */
+	char log_dir[CTL_PATH_MAX];               /**< default "." */
+	bool eve_enabled;
+	char eve_file[CTL_PATH_MAX];              /**< relative to log_dir; default "eve.json" */
+	bool eve_http_extended;                   /**< add request/response headers to alerts */
+	bool stats_enabled;
+	char stats_file[CTL_PATH_MAX];            /**< default "stats.json" */
+	bool console_alerts;                      /**< print one line per alert to stdout */
+
+	/* REST control plane */
+	bool rest_enabled;
+	char rest_listen[128];                    /**< "127.0.0.1:8088" */
+};
+
+/**
+ * Fill @p c with the built-in defaults: no ports, the default rule pack,
+ * log to ".", REST on 127.0.0.1:8088.
+ */
+void ctl_config_defaults(struct ctl_config *c);
+
+/**
+ * Parse a YAML file on top of the defaults.
+ *
+ * @param path  file to read
+ * @param c     output; untouched unless 0 is returned
+ * @param err   on failure, receives a malloc'd message, one error per line,
+ *              each "FILE:LINE: KEY: REASON (allowed: RANGE)"; caller frees
+ * @return 0, or a negative errno (-EINVAL for content errors, -errno for I/O)
+ */
+int ctl_config_load(const char *path, struct ctl_config *c, char **err);
+
+/** As ctl_config_load() but from memory; @p origin names the text in errors. */
+int ctl_config_load_string(const char *yaml, size_t len, const char *origin,
+			   struct ctl_config *c, char **err);
+
+#endif /* CTL_CONFIG_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file
+ * Signature engine: Suricata-style HTTP rules compiled to Hyperscan.
+ *
+ * An engine is one immutable rule generation. It is built off the data
+ * path (control thread), published to workers, and destroyed once no
+ * worker can still see it. Matching functions are thread-safe for a
+ * given engine as long as each thread uses its own scratch.
+ *
+ * Hot-path contract: mt_match_* never allocate, block, log or do I/O.
+ */
+#ifndef MT_ENGINE_H
+#define MT_ENGINE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "mt_txn.h"
+
+/** Rule actions, in increasing strength (the verdict is the maximum). */
+enum mt_action {
+	MT_ACT_NONE = 0,
+	MT_ACT_ALERT,
+	MT_ACT_PASS,    /**< stop inspecting the flow (Suricata: pass wins over alert) */
+	MT_ACT_DROP,    /**< drop this packet and every later packet of the flow */
+	MT_ACT_REJECT,  /**< drop, then RST both ends */
+};
+
+/** Immutable description of one loaded rule; lives as long as its engine. */
+struct mt_rule_info {
+	uint32_t sid;
+	uint32_t gid;
+	uint32_t rev;
+	uint8_t action;             /**< enum mt_action */
+	uint8_t severity;           /**< 1 (high) .. 4, from classtype/priority */
+	uint16_t priority;
+	const char *msg;
+	const char *classtype;      /**< "" if none */
+	const char *category;       /**< classification description, "" if none */
+	const char *const *techniques;  /**< mitre_technique_id values */
+	const char *const *tactics;     /**< mitre_tactic_id values */
+	const char *const *owasp;       /**< owasp_api values */
+	uint8_t n_techniques;
+	uint8_t n_tactics;
+	uint8_t n_owasp;
+	const char *text;           /**< the rule as written */
+	const char *file;           /**< origin file or "<inline>" */
+	uint32_t line;
+};
+
+/** One rule that matched. */
+struct mt_hit {
+	const struct mt_rule_info *rule;
+};
+
+/** Most hits reported per call; more are counted in hits_dropped. */
+#define MT_MAX_HITS 16
+
+/** Result of one match call. */
+struct mt_result {
+	uint32_t n_hits;
+	uint32_t hits_dropped;
+	uint8_t verdict;            /**< strongest enum mt_action among hits */
+	struct mt_hit hits[MT_MAX_HITS];
+};
+
+/** A rule-loading error: where, which keyword, why. */
+struct mt_error {
+	char file[256];
+	uint32_t line;
+	char keyword[48];
+	char reason[256];
+};
+
+/** A list of errors (heap-owned; free with mt_errors_clear()). */
+struct mt_errors {
+	size_t n;
+	struct mt_error *v;
+};
+
+/** Address/port variables ($HOME_NET, $HTTP_PORTS, ...). */
+struct mt_var {
+	const char *name;           /**< without the '$' */
+	const char *value;          /**< e.g. "[10.0.0.0/8,192.168.0.0/16]" or "any" */
+};
+
+/** Everything an engine build needs besides the rules. */
+struct mt_engine_params {
+	const struct mt_var *vars;
+	size_t n_vars;
+	const char *classification_file;  /**< NULL: built-in classification */
+	const char *cache_dir;            /**< NULL: no on-disk database cache */
+};
+
+struct mt_engine;
+struct mt_scratch;
+
+/**
+ * Build an engine from rule text. The text may hold many rules, one per
+ * line (with '\\' continuation and '#' comments).
+ *
+ * @param p      parameters (may be NULL for defaults)
+ * @param files  rule sources: each element is a path
+ * @param n      number of files
+ * @param errs   receives every error with file:line, keyword and reason
+ * @return the engine, or NULL (errno set, errs filled) if any rule fails:
+ *         a generation loads whole or not at all.
+ */
+struct mt_engine *mt_engine_build_files(const struct mt_engine_params *p,
+					const char *const *files, size_t n,
+					struct mt_errors *errs);
+
+/** As mt_engine_build_files() but from a string; @p origin names it in errors. */
+struct mt_engine *mt_engine_build_text(const struct mt_engine_params *p,
+				       const char *text, const char *origin,
+				       struct mt_errors *errs);
+
+/** Free an engine. No worker may still be using it. */
+void mt_engine_destroy(struct mt_engine *e);
+
+/** Number of rules loaded. */
+size_t mt_engine_rule_count(const struct mt_engine *e);
+
+/** Rule @p idx (0-based), or NULL. */
+const struct mt_rule_info *mt_engine_rule(const struct mt_engine *e, size_t idx);
+
+/** Rule by sid (gid 1), or NULL. */
+const struct mt_rule_info *mt_engine_rule_by_sid(const struct mt_engine *e,
+						 uint32_t sid);
+
+/**
+ * Create a scratch for one worker, big enough for @p e.
+ * @return scratch or NULL (errno set).
+ */
+struct mt_scratch *mt_scratch_create(const struct mt_engine *e);
+
+/**
+ * Make @p s big enough for @p e too (called off the hot path when a new
+ * generation is published, before workers can see it).
+ * @return 0 or a negative errno.
+ */
+int mt_scratch_prepare(struct mt_scratch *s, const struct mt_engine *e);
+
+/** Free a scratch. */
+void mt_scratch_destroy(struct mt_scratch *s);
+
+/**
+ * Match rules over the request head (method, URI, headers) of @p t.
+ * @return number of hits (also in out->n_hits), or a negative errno on an
+ *         internal matcher error (the caller applies its fail policy).
+ */
+int mt_match_request(const struct mt_engine *e, struct mt_scratch *s,
+		     const struct mt_txn *t, struct mt_result *out);
+
+/** Match rules over the response head of @p t (status line, headers). */
+int mt_match_response(const struct mt_engine *e, struct mt_scratch *s,
+		      const struct mt_txn *t, struct mt_result *out);
+
+/** Free the errors' storage and reset the list. */
+void mt_errors_clear(struct mt_errors *errs);
+
+/** Human name of an action ("alert", "drop", ...). */
+const char *mt_action_name(enum mt_action a);
+
+#endif /* MT_ENGINE_H */

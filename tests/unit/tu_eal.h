@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file
+ * Test helpers: EAL start-up without hugepages or PCI under a unique
+ * file prefix that is removed again at exit, and the CUnit main boilerplate.
+ */
+#ifndef TU_EAL_H
+#define TU_EAL_H
+
+#include <CUnit/Basic.h>
+
+/**
+ * Start EAL (--no-huge -m 256 --no-pci, one lcore, unique --file-prefix).
+ * Registers an atexit() hook that calls rte_eal_cleanup() and removes
+ * /var/run/dpdk/<prefix>. @return 0 or -1.
+ */
+int tu_eal_init(const char *test_name);
+
+/**
+ * Run every registered CUnit suite verbosely and return the process exit
+ * status: non-zero when any test failed (CUnit alone would return 0).
+ */
+int tu_run_all(void);
+
+/** Read a whole file into a malloc'd NUL-terminated buffer; NULL on error. */
+char *tu_read_file(const char *path, size_t *len);
+
+#endif
