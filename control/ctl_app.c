@@ -1,0 +1,788 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "ctl_app.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <glob.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "ctl_config.h"
+#include "ctl_eve.h"
+#include "ctl_rest.h"
+#include "dp_plane.h"
+#include "mt_engine.h"
+
+#define CTL_MAX_EAL_ARGS 64
+/* How long offline mode waits without progress before it gives up. */
+#define CTL_STALL_NS (10ull * 1000000000ull)
+
+static volatile sig_atomic_t ctl_signal_stop;
+
+struct ctl_app {
+	struct ctl_config cfg;
+	bool offline;
+	const char *read_pcap;
+	const char *write_pcap;
+	const char *rules_override;
+	const char *log_dir_override;
+	const char *config_path;
+	int checksum_override;        /* -1: none */
+	int workers_override;         /* 0: none */
+	bool rest_override;
+	bool quiet;
+	bool verbose;
+	char prefix[64];
+	uint64_t expected_packets;
+	uint64_t *replay_ts;
+	struct dp_plane *dp;
+	struct dp_gen *gen;
+	struct mt_engine *engine;
+	struct ctl_eve *eve;
+	struct ctl_rest *rest;
+	pthread_mutex_t lock;         /* eve counters vs. REST readers */
+	uint64_t start_ns;
+	uint64_t gen_id;
+};
+
+static uint64_t
+ctl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+ctl_on_signal(int sig)
+{
+	(void)sig;
+	ctl_signal_stop = 1;   /* only a flag: everything else happens in the loop */
+}
+
+static void
+ctl_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [EAL options] -- [-c CONFIG] [-S RULES] [-l LOGDIR] [-k all|none|auto]\n"
+		"       %s -r IN.pcap [-w OUT.pcap] [-c CONFIG] [-S RULES] [-l LOGDIR] [-k all|none|auto]\n"
+		"\n"
+		"  -c, --config FILE     YAML configuration (built-in defaults otherwise)\n"
+		"  -r, --read FILE       offline mode: process a capture and exit\n"
+		"  -w, --write FILE      offline mode: write forwarded packets to FILE\n"
+		"  -S, --rules FILE      load only this rule file\n"
+		"  -l, --log-dir DIR     where eve.json and stats.json go\n"
+		"  -k, --checksum MODE   validate checksums: all, none or auto\n"
+		"      --workers N       worker lcores (offline: default 1)\n"
+		"      --rest            offline mode: also serve the REST API\n"
+		"  -q, --quiet           no per-alert console lines\n"
+		"  -v, --verbose         DPDK log messages\n"
+		"  -h, --help            this text\n", prog, prog);
+}
+
+/* ---- argument handling ---------------------------------------------------- */
+
+static int
+ctl_parse_app_args(struct ctl_app *app, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "read", required_argument, NULL, 'r' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "rules", required_argument, NULL, 'S' },
+		{ "log-dir", required_argument, NULL, 'l' },
+		{ "checksum", required_argument, NULL, 'k' },
+		{ "workers", required_argument, NULL, 'W' },
+		{ "rest", no_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:r:w:S:l:k:qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			app->config_path = optarg;
+			break;
+		case 'r':
+			app->read_pcap = optarg;
+			app->offline = true;
+			break;
+		case 'w':
+			app->write_pcap = optarg;
+			break;
+		case 'S':
+			app->rules_override = optarg;
+			break;
+		case 'l':
+			app->log_dir_override = optarg;
+			break;
+		case 'k':
+			if (strcmp(optarg, "all") == 0)
+				app->checksum_override = DP_CSUM_ALL;
+			else if (strcmp(optarg, "none") == 0)
+				app->checksum_override = DP_CSUM_NONE;
+			else if (strcmp(optarg, "auto") == 0)
+				app->checksum_override = DP_CSUM_AUTO;
+			else {
+				fprintf(stderr, "apiguard: -k takes all, none or auto (got '%s')\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'W': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end != '\0' || v < 1 || v > DP_MAX_WORKERS) {
+				fprintf(stderr, "apiguard: --workers takes 1..%d (got '%s')\n",
+					DP_MAX_WORKERS, optarg);
+				return -EINVAL;
+			}
+			app->workers_override = (int)v;
+			break;
+		}
+		case 'R':
+			app->rest_override = true;
+			break;
+		case 'q':
+			app->quiet = true;
+			break;
+		case 'v':
+			app->verbose = true;
+			break;
+		case 'h':
+			ctl_usage(stdout, argv[0]);
+			return 1;
+		default:
+			ctl_usage(stderr, argv[0]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "apiguard: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (app->write_pcap != NULL && !app->offline) {
+		fprintf(stderr, "apiguard: -w needs -r\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Count a capture's records (net_pcap gives no end-of-file signal) and
+ * keep their timestamps, in ns, for replay. Beyond CTL_REPLAY_TS_MAX
+ * packets the times are not kept (8 bytes each) and flows run on the
+ * wall clock instead. */
+#define CTL_REPLAY_TS_MAX (32u << 20)
+
+static int
+ctl_count_pcap(const char *path, uint64_t *count, uint64_t **times, char **err)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	uint64_t n = 0, cap = 0;
+	uint64_t *ts = NULL;
+	int rc;
+
+	if (p == NULL) {
+		if (asprintf(err, "%s: %s", path, ebuf) < 0)
+			*err = NULL;
+		return -EINVAL;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		if (asprintf(err, "%s: link type %d is not Ethernet", path, pcap_datalink(p)) < 0)
+			*err = NULL;
+		pcap_close(p);
+		return -EINVAL;
+	}
+	while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
+		if (ts != NULL || n == 0) {
+			if (n == cap && cap < CTL_REPLAY_TS_MAX) {
+				uint64_t *nt = realloc(ts, (cap ? cap * 2 : 4096) * sizeof(*ts));
+
+				if (nt == NULL) {
+					free(ts);
+					ts = NULL;
+				} else {
+					ts = nt;
+					cap = cap ? cap * 2 : 4096;
+				}
+			}
+			if (ts != NULL && n < cap)
+				ts[n] = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+			else if (ts != NULL) {
+				free(ts);
+				ts = NULL;
+			}
+		}
+		n++;
+	}
+	if (rc == PCAP_ERROR) {
+		/* A truncated last record: net_pcap stops there too. */
+		fprintf(stderr, "apiguard: %s: %s (counting %llu packets before it)\n", path,
+			pcap_geterr(p), (unsigned long long)n);
+	}
+	pcap_close(p);
+	*count = n;
+	*times = ts;
+	return 0;
+}
+
+/* Offline mode sets up EAL itself: no hugepages, no PCI, a net_pcap vdev,
+ * a unique runtime prefix (several runs at once), one lcore per worker. */
+static int
+ctl_offline_eal_args(struct ctl_app *app, char **out, int *n, char *store, size_t store_len)
+{
+	size_t off = 0;
+	cpu_set_t cpus;
+	int allowed[CPU_SETSIZE], n_allowed = 0, i, lcores;
+	size_t mem_mb = dp_plane_mem_estimate(&app->cfg.dp) >> 20;
+	bool software = app->cfg.dp.n_workers > 1;
+
+#define CTL_ARG(...) do {                                                   \
+		out[(*n)++] = store + off;                                  \
+		off += (size_t)snprintf(store + off, store_len - off, __VA_ARGS__) + 1; \
+	} while (0)
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+		for (i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &cpus))
+				allowed[n_allowed++] = i;
+	}
+	if (n_allowed == 0)
+		allowed[n_allowed++] = 0;
+	snprintf(app->prefix, sizeof(app->prefix), "apiguard_r_%d_%llx", (int)getpid(),
+		 (unsigned long long)(ctl_now_ns() & 0xffffffffull));
+	*n = 0;
+	CTL_ARG("apiguard");
+	CTL_ARG("--no-huge");
+	CTL_ARG("-m");
+	CTL_ARG("%zu", mem_mb + 64);
+	CTL_ARG("--no-pci");
+	CTL_ARG("--no-telemetry");
+	CTL_ARG("--file-prefix=%s", app->prefix);
+	lcores = 1 + app->cfg.dp.n_workers + (software ? 1 : 0);
+	{
+		char map[512];
+		size_t m = 0;
+
+		for (i = 0; i < lcores && m < sizeof(map); i++)
+			m += (size_t)snprintf(map + m, sizeof(map) - m, "%s%d@%d", i ? "," : "", i,
+					      allowed[i % n_allowed]);
+		CTL_ARG("--lcores=%s", map);
+	}
+	if (app->write_pcap != NULL)
+		CTL_ARG("--vdev=net_pcap0,rx_pcap=%s,tx_pcap=%s", app->read_pcap, app->write_pcap);
+	else
+		CTL_ARG("--vdev=net_pcap0,rx_pcap=%s", app->read_pcap);
+	if (!app->verbose)
+		CTL_ARG("--log-level=*:error");
+	out[*n] = NULL;
+	return off <= store_len ? 0 : -ENOSPC;
+#undef CTL_ARG
+}
+
+static int
+ctl_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+ctl_remove_runtime_dir(const char *prefix)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/var/run/dpdk/%s", prefix);
+	(void)nftw(path, ctl_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- rule generations ----------------------------------------------------- */
+
+static int
+ctl_rule_files(const struct ctl_app *app, char ***files, size_t *n, glob_t *g)
+{
+	static char *one[1];
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	if (app->rules_override != NULL) {
+		one[0] = (char *)app->rules_override;
+		*files = one;
+		*n = 1;
+		return 0;
+	}
+	if (app->cfg.n_rule_files > 0) {
+		static char *list[CTL_MAX_RULE_FILES];
+
+		for (i = 0; i < app->cfg.n_rule_files; i++)
+			list[i] = (char *)app->cfg.rule_files[i];
+		*files = list;
+		*n = app->cfg.n_rule_files;
+		return 0;
+	}
+	/* The built-in pack: from the source tree when run from a build
+	 * directory, else the installed copy. */
+	if (glob(AG_SOURCE_RULES "/*.rules", 0, NULL, g) != 0 &&
+	    glob(AG_DEFAULT_RULES "/*.rules", 0, NULL, g) != 0) {
+		*files = NULL;
+		*n = 0;
+		return 0;
+	}
+	*files = g->gl_pathv;
+	*n = g->gl_pathc;
+	return 0;
+}
+
+static void
+ctl_gen_free(struct dp_gen *g, uint16_t n_workers)
+{
+	uint16_t i;
+
+	if (g == NULL)
+		return;
+	for (i = 0; i < n_workers; i++)
+		mt_scratch_destroy(g->scratch[i]);
+	mt_engine_destroy((struct mt_engine *)g->engine);
+	free(g);
+}
+
+/* Build a whole generation off the data path; NULL (errors printed) if any
+ * rule fails, so the running generation stays. */
+static struct dp_gen *
+ctl_gen_build(struct ctl_app *app)
+{
+	struct mt_var vars[CTL_MAX_VARS];
+	struct mt_engine_params ep = { 0 };
+	struct mt_errors errs = { 0 };
+	struct dp_gen *g;
+	char **files;
+	size_t n, i;
+	glob_t gl;
+
+	for (i = 0; i < app->cfg.n_vars; i++) {
+		vars[i].name = app->cfg.vars[i].name;
+		vars[i].value = app->cfg.vars[i].value;
+	}
+	ep.vars = vars;
+	ep.n_vars = app->cfg.n_vars;
+	ep.classification_file = app->cfg.classification_file[0] ? app->cfg.classification_file : NULL;
+	ep.cache_dir = app->cfg.rule_cache_dir[0] ? app->cfg.rule_cache_dir : NULL;
+	ctl_rule_files(app, &files, &n, &gl);
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	g->id = ++app->gen_id;
+	if (n > 0) {
+		g->engine = mt_engine_build_files(&ep, (const char *const *)files, n, &errs);
+		if (g->engine == NULL) {
+			for (i = 0; i < errs.n; i++)
+				fprintf(stderr, "apiguard: %s:%u: %s: %s\n", errs.v[i].file,
+					errs.v[i].line, errs.v[i].keyword, errs.v[i].reason);
+			if (errs.n == 0)
+				fprintf(stderr, "apiguard: rules: %s\n", strerror(errno));
+			mt_errors_clear(&errs);
+			globfree(&gl);
+			free(g);
+			return NULL;
+		}
+		for (i = 0; i < app->cfg.dp.n_workers; i++) {
+			g->scratch[i] = mt_scratch_create(g->engine);
+			if (g->scratch[i] == NULL) {
+				fprintf(stderr, "apiguard: cannot allocate Hyperscan scratch\n");
+				ctl_gen_free(g, app->cfg.dp.n_workers);
+				globfree(&gl);
+				return NULL;
+			}
+		}
+	}
+	if (!app->quiet || app->verbose)
+		fprintf(stderr, "apiguard: %zu rules loaded from %zu file(s)\n",
+			g->engine ? mt_engine_rule_count(g->engine) : 0, n);
+	globfree(&gl);
+	return g;
+}
+
+/* ---- stats ---------------------------------------------------------------- */
+
+struct ctl_stats_ctx {
+	json_t *workers;
+	json_t *ports;
+	json_t *total;
+	json_t *io;
+	const struct dp_plane *dp;
+};
+
+static void
+ctl_stat_cb(void *arg, const char *group, int index, const char *name, uint64_t value)
+{
+	struct ctl_stats_ctx *c = arg;
+	json_t *o;
+
+	if (strcmp(group, "total") == 0) {
+		o = c->total;
+	} else if (strcmp(group, "io") == 0) {
+		o = c->io;
+	} else {
+		json_t *arr = strcmp(group, "worker") == 0 ? c->workers : c->ports;
+
+		while (json_array_size(arr) <= (size_t)index) {
+			json_t *n = json_object();
+
+			if (arr == c->ports)
+				json_object_set_new(n, "name", json_string(
+					dp_plane_port_name(c->dp, (uint16_t)json_array_size(arr))));
+			else
+				json_object_set_new(n, "id", json_integer((json_int_t)json_array_size(arr)));
+			json_array_append_new(arr, n);
+		}
+		o = json_array_get(arr, (size_t)index);
+	}
+	json_object_set_new(o, name, json_integer((json_int_t)value));
+}
+
+static json_t *
+ctl_action_stats(void *arg)
+{
+	struct ctl_app *app = arg;
+	struct ctl_stats_ctx c = {
+		.workers = json_array(), .ports = json_array(), .total = json_object(),
+		.io = json_object(), .dp = app->dp,
+	};
+	char ts[64];
+	json_t *o;
+
+	dp_plane_stats(app->dp, ctl_stat_cb, &c);
+	ctl_eve_timestamp((uint64_t)time(NULL) * 1000000000ull, ts, sizeof(ts));
+	pthread_mutex_lock(&app->lock);
+	o = json_pack("{s:s,s:f,s:s,s:I,s:o,s:o,s:o,s:o,s:o}",
+		      "timestamp", ts,
+		      "uptime_s", (double)(ctl_now_ns() - app->start_ns) / 1e9,
+		      "distribution", dp_plane_distribution(app->dp),
+		      "rule_generation", (json_int_t)app->gen_id,
+		      "total", c.total, "workers", c.workers, "ports", c.ports, "io", c.io,
+		      "alerts", ctl_eve_tag_counts(app->eve));
+	pthread_mutex_unlock(&app->lock);
+	return o;
+}
+
+static json_t *
+ctl_action_health(void *arg)
+{
+	struct ctl_app *app = arg;
+
+	return json_pack("{s:s,s:s,s:f}", "status", "ok", "version", AG_VERSION,
+			 "uptime_s", (double)(ctl_now_ns() - app->start_ns) / 1e9);
+}
+
+static int
+ctl_write_stats(struct ctl_app *app)
+{
+	char path[CTL_PATH_MAX * 2 + 2];
+	json_t *o;
+	int rc;
+
+	if (!app->cfg.stats_enabled)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", app->cfg.log_dir, app->cfg.stats_file);
+	o = ctl_action_stats(app);
+	rc = json_dump_file(o, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (rc != 0)
+		fprintf(stderr, "apiguard: cannot write %s\n", path);
+	return rc;
+}
+
+static uint64_t
+ctl_total(json_t *stats, const char *name)
+{
+	return (uint64_t)json_integer_value(json_object_get(json_object_get(stats, "total"), name));
+}
+
+static void
+ctl_print_summary(struct ctl_app *app, double secs)
+{
+	json_t *s = ctl_action_stats(app);
+	json_t *al = json_object_get(s, "alerts");
+	uint64_t pkts = ctl_total(s, "rx_packets");
+	const char *k;
+	json_t *v;
+
+	printf("\n=== apiguard summary ===\n");
+	printf("packets: %llu received, %llu forwarded, %llu dropped by verdict (%llu flow), "
+	       "%llu malformed, %llu bad checksum\n",
+	       (unsigned long long)pkts, (unsigned long long)ctl_total(s, "tx_packets"),
+	       (unsigned long long)ctl_total(s, "drop_verdict"),
+	       (unsigned long long)ctl_total(s, "drop_flow"),
+	       (unsigned long long)ctl_total(s, "malformed"),
+	       (unsigned long long)ctl_total(s, "csum_bad"));
+	printf("flows: %llu created, %llu timed out, %llu evicted\n",
+	       (unsigned long long)ctl_total(s, "flow_created"),
+	       (unsigned long long)ctl_total(s, "flow_timed_out"),
+	       (unsigned long long)ctl_total(s, "flow_evicted"));
+	printf("http: %llu requests, %llu responses, %llu parse errors\n",
+	       (unsigned long long)ctl_total(s, "http_requests"),
+	       (unsigned long long)ctl_total(s, "http_responses"),
+	       (unsigned long long)ctl_total(s, "http_parse_errors"));
+	printf("alerts: %llu\n", (unsigned long long)json_integer_value(json_object_get(al, "alerts")));
+	json_object_foreach(json_object_get(al, "mitre_technique_id"), k, v)
+		printf("  ATT&CK %-12s %lld\n", k, (long long)json_integer_value(v));
+	json_object_foreach(json_object_get(al, "owasp_api"), k, v)
+		printf("  OWASP  %-12s %lld\n", k, (long long)json_integer_value(v));
+	printf("time: %.3f s, %.0f packets/s\n", secs, secs > 0 ? (double)pkts / secs : 0.0);
+	json_decref(s);
+}
+
+/* ---- main loop ------------------------------------------------------------- */
+
+static void
+ctl_drain(struct ctl_app *app)
+{
+	pthread_mutex_lock(&app->lock);
+	while (dp_plane_drain_alerts(app->dp, ctl_eve_write_alert, app->eve, 4096) > 0)
+		;
+	ctl_eve_flush(app->eve);
+	pthread_mutex_unlock(&app->lock);
+}
+
+static int
+ctl_run(struct ctl_app *app)
+{
+	uint64_t last_progress = ctl_now_ns(), last_seen = 0;
+
+	while (!ctl_signal_stop) {
+		struct timespec ts = { 0, 2000000 };
+
+		nanosleep(&ts, NULL);
+		ctl_drain(app);
+		if (app->offline) {
+			json_t *s;
+			uint64_t seen;
+
+			if (dp_plane_input_done(app->dp, app->expected_packets))
+				break;
+			s = ctl_action_stats(app);
+			seen = ctl_total(s, "rx_packets");
+			json_decref(s);
+			if (seen != last_seen) {
+				last_seen = seen;
+				last_progress = ctl_now_ns();
+			} else if (ctl_now_ns() - last_progress > CTL_STALL_NS) {
+				fprintf(stderr, "apiguard: input stalled at %llu of %llu packets; "
+					"stopping\n", (unsigned long long)seen,
+					(unsigned long long)app->expected_packets);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Default ports in live mode: every DPDK port, consecutive ones paired. */
+static void
+ctl_default_ports(struct ctl_config *cfg)
+{
+	uint16_t pid, n = 0;
+
+	RTE_ETH_FOREACH_DEV(pid) {
+		if (n == DP_MAX_PORTS)
+			break;
+		rte_eth_dev_get_name_by_port(pid, cfg->dp.ports[n].name);
+		cfg->dp.ports[n].peer = -1;
+		n++;
+	}
+	for (pid = 0; pid + 1 < n; pid += 2) {
+		cfg->dp.ports[pid].peer = (int)pid + 1;
+		cfg->dp.ports[pid + 1].peer = (int)pid;
+	}
+	cfg->dp.n_ports = n;
+}
+
+int
+ctl_app_main(int argc, char **argv)
+{
+	struct ctl_app app;
+	char *eal_argv[CTL_MAX_EAL_ARGS];
+	char eal_store[4096];
+	char *err = NULL;
+	int eal_argc, app_argc, sep = -1, i, rc, status = 0;
+	char **app_argv;
+	uint64_t t0;
+
+	memset(&app, 0, sizeof(app));
+	app.checksum_override = -1;
+	pthread_mutex_init(&app.lock, NULL);
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			sep = i;
+			break;
+		}
+	/* "apiguard [EAL] -- [app]" or, without "--", app options only. */
+	app_argv = sep >= 0 ? argv + sep : argv;
+	app_argc = sep >= 0 ? argc - sep : argc;
+	if (sep >= 0)
+		app_argv[0] = argv[0];
+	rc = ctl_parse_app_args(&app, app_argc, app_argv);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+
+	ctl_config_defaults(&app.cfg);
+	if (app.config_path != NULL &&
+	    ctl_config_load(app.config_path, &app.cfg, &err) != 0) {
+		fprintf(stderr, "apiguard: configuration rejected:\n%s\n", err ? err : "");
+		free(err);
+		return 2;
+	}
+	if (app.checksum_override >= 0)
+		app.cfg.dp.checksum = (uint8_t)app.checksum_override;
+	if (app.workers_override > 0)
+		app.cfg.dp.n_workers = (uint16_t)app.workers_override;
+	if (app.log_dir_override != NULL)
+		snprintf(app.cfg.log_dir, sizeof(app.cfg.log_dir), "%s", app.log_dir_override);
+	if (app.quiet)
+		app.cfg.console_alerts = false;
+	if (mkdir(app.cfg.log_dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "apiguard: log directory %s: %s\n", app.cfg.log_dir, strerror(errno));
+		return 2;
+	}
+
+	if (app.offline) {
+		if (ctl_count_pcap(app.read_pcap, &app.expected_packets, &app.replay_ts, &err) != 0) {
+			fprintf(stderr, "apiguard: %s\n", err ? err : "cannot read the capture");
+			free(err);
+			return 2;
+		}
+		/* One port, both ways: what is forwarded goes to -w (or nowhere). */
+		memset(app.cfg.dp.ports, 0, sizeof(app.cfg.dp.ports));
+		snprintf(app.cfg.dp.ports[0].name, DP_PORT_NAME_MAX, "net_pcap0");
+		app.cfg.dp.ports[0].peer = 0;
+		app.cfg.dp.n_ports = 1;
+		/* A capture replays as fast as it is read: keep the whole pool
+		 * bigger than a few bursts per descriptor ring. */
+		if (!app.rest_override)
+			app.cfg.rest_enabled = false;
+		if (ctl_offline_eal_args(&app, eal_argv, &eal_argc, eal_store, sizeof(eal_store)) != 0) {
+			fprintf(stderr, "apiguard: EAL arguments too long\n");
+			return 2;
+		}
+	} else {
+		eal_argc = sep >= 0 ? sep : 1;
+		for (i = 0; i < eal_argc && i < CTL_MAX_EAL_ARGS - 1; i++)
+			eal_argv[i] = argv[i];
+		eal_argv[eal_argc] = NULL;
+	}
+
+	rc = rte_eal_init(eal_argc, eal_argv);
+	if (rc < 0) {
+		fprintf(stderr, "apiguard: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		if (app.offline)
+			ctl_remove_runtime_dir(app.prefix);
+		return 2;
+	}
+	if (!app.offline && app.cfg.dp.n_ports == 0)
+		ctl_default_ports(&app.cfg);
+
+	app.gen = ctl_gen_build(&app);
+	if (app.gen == NULL) {
+		status = 2;
+		goto out_eal;
+	}
+	app.dp = dp_plane_create(&app.cfg.dp, &err);
+	if (app.dp == NULL) {
+		fprintf(stderr, "apiguard: data plane: %s\n", err ? err : "failed");
+		free(err);
+		status = 2;
+		goto out_gen;
+	}
+	{
+		char path[CTL_PATH_MAX * 2 + 2];
+
+		snprintf(path, sizeof(path), "%s/%s", app.cfg.log_dir, app.cfg.eve_file);
+		app.eve = ctl_eve_open(app.cfg.eve_enabled ? path : NULL, app.cfg.console_alerts);
+		if (app.eve == NULL) {
+			fprintf(stderr, "apiguard: cannot open %s: %s\n", path, strerror(errno));
+			status = 2;
+			goto out_dp;
+		}
+	}
+	if (app.replay_ts != NULL)
+		dp_plane_set_replay_times(app.dp, app.replay_ts, app.expected_packets);
+	app.start_ns = ctl_now_ns();
+	if (app.cfg.rest_enabled) {
+		struct ctl_rest_actions acts = {
+			.stats = ctl_action_stats, .health = ctl_action_health, .arg = &app,
+		};
+
+		app.rest = ctl_rest_start(app.cfg.rest_listen, &acts, &err);
+		if (app.rest == NULL) {
+			fprintf(stderr, "apiguard: %s\n", err ? err : "REST failed");
+			free(err);
+			status = 2;
+			goto out_eve;
+		}
+		fprintf(stderr, "apiguard: REST API on %s\n", app.cfg.rest_listen);
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = ctl_on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	t0 = ctl_now_ns();
+	rc = dp_plane_start(app.dp, app.gen);
+	if (rc != 0) {
+		fprintf(stderr, "apiguard: cannot launch lcores: %s\n", strerror(-rc));
+		status = 2;
+	} else {
+		fprintf(stderr, "apiguard: running: %u worker(s), %u port(s), %s distribution, "
+			"%s time%s\n", dp_plane_n_workers(app.dp), dp_plane_n_ports(app.dp),
+			dp_plane_distribution(app.dp),
+			dp_plane_packet_time(app.dp) ? "packet" : "wall-clock",
+			app.offline ? ", offline" : "");
+		ctl_run(&app);
+	}
+	dp_plane_stop(app.dp);
+	ctl_drain(&app);
+	ctl_write_stats(&app);
+	ctl_print_summary(&app, (double)(ctl_now_ns() - t0) / 1e9);
+	ctl_rest_stop(app.rest);
+out_eve:
+	ctl_eve_close(app.eve);
+out_dp:
+	dp_plane_destroy(app.dp);
+out_gen:
+	ctl_gen_free(app.gen, app.cfg.dp.n_workers);
+out_eal:
+	rte_eal_cleanup();
+	if (app.offline)
+		ctl_remove_runtime_dir(app.prefix);
+	free(app.replay_ts);
+	return status;
+}

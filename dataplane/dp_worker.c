@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "dp_worker.h"
+
+#include <sched.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_tcp.h>
+
+#include "dp_pkt.h"
+
+const char *const dp_worker_counter_names[] = {
+#define DP_X(n) #n,
+	DP_WORKER_COUNTERS(DP_X)
+#undef DP_X
+};
+const unsigned int dp_worker_n_counters =
+	sizeof(dp_worker_counter_names) / sizeof(dp_worker_counter_names[0]);
+
+/* Idle flows are expired at most this often, and this many at a time, so
+ * that expiry never costs a burst more than a bounded amount of work. */
+#define DP_EXPIRE_INTERVAL_NS 100000000ull
+#define DP_EXPIRE_BUDGET 256
+/* Checksum "auto" mode: after this many checked packets, stop checking if
+ * more than 1/DP_CSUM_AUTO_RATIO of them failed (capture with offload). */
+#define DP_CSUM_AUTO_SAMPLE 1000
+#define DP_CSUM_AUTO_RATIO 10
+#define DP_BOUNCE_SIZE 16384
+
+/* ---- time -------------------------------------------------------------- */
+
+static inline uint64_t
+dp_tsc_now_ns(const struct dp_plane_shared *sh)
+{
+	uint64_t d = rte_rdtsc() - sh->tsc_base;
+
+	return sh->wall_base_ns + (uint64_t)((double)d * 1e9 / (double)sh->tsc_hz);
+}
+
+static inline uint64_t
+dp_pkt_time(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t fallback)
+{
+	const struct dp_plane_shared *sh = w->sh;
+
+	if (sh->ts_dynfield >= 0 && (m->ol_flags & sh->ts_dynflag))
+		return *RTE_MBUF_DYNFIELD(m, sh->ts_dynfield, const rte_mbuf_timestamp_t *);
+	return fallback;
+}
+
+void
+dp_stamp_replay(struct dp_plane_shared *sh, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (m->port != sh->port_id[0] || sh->replay_next >= sh->replay_n)
+			continue;
+		*RTE_MBUF_DYNFIELD(m, sh->ts_dynfield, rte_mbuf_timestamp_t *) =
+			sh->replay_ts[sh->replay_next++];
+		m->ol_flags |= sh->ts_dynflag;
+	}
+}
+
+/* ---- alerts ------------------------------------------------------------ */
+
+static uint16_t
+dp_copy_field(char *dst, size_t cap, const struct mt_slice *s, uint8_t *truncated)
+{
+	size_t n;
+
+	if (s == NULL || s->p == NULL)
+		return 0;
+	n = RTE_MIN((size_t)s->len, cap);
+	memcpy(dst, s->p, n);
+	if (truncated != NULL)
+		*truncated = n < s->len;
+	return (uint16_t)n;
+}
+
+static void
+dp_emit_alert(struct dp_worker *w, const struct mt_txn *t, const struct mt_rule_info *r,
+	      int dir, uint8_t outcome)
+{
+	struct dp_plane_shared *sh = w->sh;
+	const struct mt_slice *s;
+	struct dp_alert *a;
+	void *obj;
+
+	if (rte_mempool_get(sh->alert_pool, &obj) != 0) {
+		w->cnt.alerts_lost++;
+		return;
+	}
+	a = obj;
+	a->ts_ns = t->ts_ns;
+	a->txn_id = t->txn_id;
+	a->rule = r;
+	a->tuple = *t->tuple;
+	a->worker = w->id;
+	a->dir = (uint8_t)dir;
+	a->outcome = outcome;
+	a->status = t->resp.status_code;
+	a->http_major = t->req.http_major;
+	a->http_minor = t->req.http_minor;
+	a->req_content_length = t->req.content_length;
+	a->resp_content_length = t->resp.content_length;
+	a->method_len = dp_copy_field(a->method, sizeof(a->method), &t->req.method, NULL);
+	a->uri_len = dp_copy_field(a->uri, sizeof(a->uri), &t->req.uri, &a->uri_truncated);
+	a->host_len = dp_copy_field(a->host, sizeof(a->host),
+				    mt_msg_known(&t->req, MT_HDR_HOST), NULL);
+	a->ua_len = dp_copy_field(a->ua, sizeof(a->ua),
+				  mt_msg_known(&t->req, MT_HDR_USER_AGENT), NULL);
+	s = mt_msg_known(dir ? &t->resp : &t->req, MT_HDR_CONTENT_TYPE);
+	a->ctype_len = dp_copy_field(a->ctype, sizeof(a->ctype), s, NULL);
+	if (rte_ring_mp_enqueue(sh->alert_ring, a) != 0) {
+		rte_mempool_put(sh->alert_pool, a);
+		w->cnt.alerts_lost++;
+		return;
+	}
+	w->cnt.alerts++;
+}
+
+/* Apply a match result: alerts out, flow flags, packet verdict. */
+static void
+dp_apply_result(struct dp_worker *w, const struct mt_txn *t, int dir, int rc)
+{
+	struct dp_flow *f = w->cur_flow;
+	const struct mt_result *res = &w->res;
+	uint32_t i;
+
+	if (rc < 0) {
+		/* The matcher failed: the exception policy decides. */
+		w->cnt.matcher_errors++;
+		if (w->p->fail_policy == DP_FAIL_CLOSED) {
+			w->cnt.fail_closed++;
+			f->flags |= DP_FLOW_F_DROP;
+			w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
+		} else {
+			w->cnt.fail_open++;
+		}
+		return;
+	}
+	if (res->n_hits == 0)
+		return;
+	for (i = 0; i < res->n_hits; i++) {
+		const struct mt_rule_info *r = res->hits[i].rule;
+		uint8_t outcome = DP_OUTCOME_ALLOWED;
+
+		if (r->action == MT_ACT_PASS)
+			continue;   /* pass rules stop inspection silently */
+		if (r->action == MT_ACT_DROP || r->action == MT_ACT_REJECT)
+			outcome = DP_OUTCOME_BLOCKED;
+		dp_emit_alert(w, t, r, dir, outcome);
+	}
+	w->cnt.alerts_lost += res->hits_dropped;
+	switch (res->verdict) {
+	case MT_ACT_PASS:
+		f->flags |= DP_FLOW_F_NOINSPECT;
+		break;
+	case MT_ACT_DROP:
+		f->flags |= DP_FLOW_F_DROP;
+		break;
+	case MT_ACT_REJECT:
+		f->flags |= DP_FLOW_F_DROP;
+		w->cnt.rejects++;
+		break;
+	default:
+		break;
+	}
+	w->cur_verdict = RTE_MAX(w->cur_verdict, res->verdict);
+}
+
+/* ---- HTTP upcalls ------------------------------------------------------ */
+
+static void
+dp_on_request(void *arg, struct mt_txn *t)
+{
+	struct dp_worker *w = arg;
+	const struct dp_gen *g = w->gen;
+	int rc;
+
+	if (g == NULL || g->engine == NULL || (w->cur_flow->flags & DP_FLOW_F_NOINSPECT))
+		return;
+	rc = mt_match_request(g->engine, g->scratch[w->id], t, &w->res);
+	dp_apply_result(w, t, 0, rc);
+}
+
+static void
+dp_on_response(void *arg, struct mt_txn *t)
+{
+	struct dp_worker *w = arg;
+	const struct dp_gen *g = w->gen;
+	int rc;
+
+	if (g == NULL || g->engine == NULL || (w->cur_flow->flags & DP_FLOW_F_NOINSPECT))
+		return;
+	rc = mt_match_response(g->engine, g->scratch[w->id], t, &w->res);
+	dp_apply_result(w, t, 1, rc);
+}
+
+static void
+dp_on_txn_done(void *arg, struct mt_txn *t)
+{
+	/* The behavioural analytics stage hooks in here. */
+	(void)arg;
+	(void)t;
+}
+
+static void
+dp_apply_policy(struct dp_worker *w, uint8_t policy)
+{
+	struct dp_flow *f = w->cur_flow;
+
+	f->flags |= DP_FLOW_F_HTTP_OFF;
+	if (policy == DP_FAIL_CLOSED) {
+		w->cnt.fail_closed++;
+		f->flags |= DP_FLOW_F_DROP;
+		w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
+	} else {
+		w->cnt.fail_open++;
+	}
+}
+
+static void
+dp_on_http_error(void *arg, int dir, int err)
+{
+	struct dp_worker *w = arg;
+
+	(void)dir;
+	/* err < 0: a TCP gap we could not step over (reassembly caps);
+	 * otherwise an llhttp parse error. */
+	dp_apply_policy(w, err < 0 ? w->p->fail_policy : w->p->http_error_policy);
+}
+
+const struct dp_http_ops dp_worker_http_ops = {
+	.request = dp_on_request,
+	.response = dp_on_response,
+	.txn_done = dp_on_txn_done,
+	.error = dp_on_http_error,
+};
+
+/* ---- TCP upcalls ------------------------------------------------------- */
+
+static bool
+dp_is_http_port(const struct dp_params *p, uint16_t port)
+{
+	int i;
+
+	if (p->http_ports[0] == 0)
+		return true;
+	for (i = 0; i < 16 && p->http_ports[i] != 0; i++)
+		if (p->http_ports[i] == port)
+			return true;
+	return false;
+}
+
+static void
+dp_on_tcp_data(void *arg, int dir, const uint8_t *p, uint32_t len)
+{
+	struct dp_worker *w = arg;
+	struct dp_flow *f = w->cur_flow;
+
+	if (f->flags & (DP_FLOW_F_NOINSPECT | DP_FLOW_F_HTTP_OFF | DP_FLOW_F_DROP))
+		return;
+	if (f->http == NULL) {
+		if (!dp_is_http_port(w->p, f->tuple.server_port)) {
+			f->flags |= DP_FLOW_F_HTTP_OFF;
+			return;
+		}
+		f->http = dp_http_sess_open(&w->http, &f->tuple);
+		if (f->http == NULL) {
+			w->cnt.http_sessions_failed++;
+			dp_apply_policy(w, w->p->fail_policy);
+			return;
+		}
+	}
+	if (dp_http_data(&w->http, f->http, dir, p, len, w->now_ns, w) != 0)
+		f->flags |= DP_FLOW_F_HTTP_OFF;
+}
+
+static void
+dp_on_tcp_gap(void *arg, int dir, uint32_t len)
+{
+	struct dp_worker *w = arg;
+	struct dp_flow *f = w->cur_flow;
+
+	if (f->http != NULL && !(f->flags & DP_FLOW_F_HTTP_OFF))
+		dp_http_gap(&w->http, f->http, dir, len, w);
+}
+
+static void
+dp_on_tcp_eof(void *arg, int dir)
+{
+	struct dp_worker *w = arg;
+	struct dp_flow *f = w->cur_flow;
+
+	if (f->http != NULL && !(f->flags & DP_FLOW_F_HTTP_OFF))
+		dp_http_eof(&w->http, f->http, dir, w->now_ns, w);
+}
+
+/* Flow table hook: a flow is about to go (timeout, eviction, shutdown). */
+void
+dp_worker_flow_release(void *arg, struct dp_flow *f)
+{
+	struct dp_worker *w = arg;
+	struct dp_flow *saved = w->cur_flow;
+
+	w->cur_flow = f;
+	if (f->key.proto == IPPROTO_TCP) {
+		if (!(f->flags & (DP_FLOW_F_NOINSPECT | DP_FLOW_F_DROP)))
+			dp_tcp_flush(&w->tcp, &f->tcp, w);
+		dp_tcp_conn_release(&w->tcp, &f->tcp);
+	}
+	if (f->http != NULL) {
+		dp_http_sess_close(&w->http, f->http, w);
+		f->http = NULL;
+	}
+	w->cur_flow = saved;
+}
+
+/* ---- reject: RST to both ends ----------------------------------------- */
+
+static void dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m, uint16_t port);
+
+/* Build a RST from the packet @m (parsed as @pk). @toward_sender: the RST
+ * goes back to the packet's sender (addresses swapped). */
+static struct rte_mbuf *
+dp_build_rst(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *pk,
+	     int toward_sender)
+{
+	const uint8_t *src = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t l3 = pk->l3_off;
+	uint32_t iphl = pk->family == 4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+	uint32_t total = l3 + iphl + sizeof(struct rte_tcp_hdr);
+	struct rte_mbuf *r = rte_pktmbuf_alloc(w->sh->pkt_pool);
+	struct rte_ether_hdr *eh;
+	struct rte_tcp_hdr *th;
+	uint8_t *d;
+
+	if (r == NULL)
+		return NULL;
+	d = (uint8_t *)rte_pktmbuf_append(r, (uint16_t)total);
+	if (d == NULL) {
+		rte_pktmbuf_free(r);
+		return NULL;
+	}
+	memcpy(d, src, l3);   /* Ethernet and VLAN tags */
+	eh = (struct rte_ether_hdr *)d;
+	if (toward_sender) {
+		struct rte_ether_addr tmp = eh->src_addr;
+
+		eh->src_addr = eh->dst_addr;
+		eh->dst_addr = tmp;
+	}
+	th = (struct rte_tcp_hdr *)(d + l3 + iphl);
+	memset(th, 0, sizeof(*th));
+	th->data_off = (sizeof(*th) / 4) << 4;
+	th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	if (toward_sender) {
+		th->src_port = rte_cpu_to_be_16(pk->dst_port);
+		th->dst_port = rte_cpu_to_be_16(pk->src_port);
+		th->sent_seq = rte_cpu_to_be_32(pk->ack);
+		th->recv_ack = rte_cpu_to_be_32(pk->seq + pk->payload_len);
+	} else {
+		th->src_port = rte_cpu_to_be_16(pk->src_port);
+		th->dst_port = rte_cpu_to_be_16(pk->dst_port);
+		th->sent_seq = rte_cpu_to_be_32(pk->seq);
+		th->recv_ack = rte_cpu_to_be_32(pk->ack);
+	}
+	if (pk->family == 4) {
+		struct rte_ipv4_hdr *ih = (struct rte_ipv4_hdr *)(d + l3);
+
+		memset(ih, 0, sizeof(*ih));
+		ih->version_ihl = RTE_IPV4_VHL_DEF;
+		ih->total_length = rte_cpu_to_be_16((uint16_t)(iphl + sizeof(*th)));
+		ih->time_to_live = 64;
+		ih->next_proto_id = IPPROTO_TCP;
+		memcpy(&ih->src_addr, toward_sender ? pk->dst_ip : pk->src_ip, 4);
+		memcpy(&ih->dst_addr, toward_sender ? pk->src_ip : pk->dst_ip, 4);
+		ih->hdr_checksum = rte_ipv4_cksum(ih);
+		th->cksum = rte_ipv4_udptcp_cksum(ih, th);
+	} else {
+		struct rte_ipv6_hdr *ih = (struct rte_ipv6_hdr *)(d + l3);
+
+		memset(ih, 0, sizeof(*ih));
+		ih->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ih->payload_len = rte_cpu_to_be_16(sizeof(*th));
+		ih->proto = IPPROTO_TCP;
+		ih->hop_limits = 64;
+		memcpy(ih->src_addr, toward_sender ? pk->dst_ip : pk->src_ip, 16);
+		memcpy(ih->dst_addr, toward_sender ? pk->src_ip : pk->dst_ip, 16);
+		th->cksum = rte_ipv6_udptcp_cksum(ih, th);
+	}
+	return r;
+}
+
+static void
+dp_send_rsts(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *pk)
+{
+	const struct dp_plane_shared *sh = w->sh;
+	int16_t out = sh->out_idx[m->port];
+	struct rte_mbuf *r;
+
+	r = dp_build_rst(w, m, pk, 1);
+	if (r != NULL) {
+		dp_worker_tx(w, r, m->port);
+		w->cnt.rst_sent++;
+	}
+	if (out >= 0) {
+		r = dp_build_rst(w, m, pk, 0);
+		if (r != NULL) {
+			dp_worker_tx(w, r, sh->port_id[out]);
+			w->cnt.rst_sent++;
+		}
+	}
+}
+
+/* ---- packet path ------------------------------------------------------- */
+
+static enum dp_flow_class
+dp_tcp_class(const struct dp_flow *f)
+{
+	switch (f->tcp.state) {
+	case DP_TCP_ESTABLISHED:
+		return DP_FLOW_EST;
+	case DP_TCP_CLOSING:
+	case DP_TCP_CLOSED:
+		return DP_FLOW_CLOSED;
+	default:
+		/* Picked up mid-stream with data both ways: as good as established. */
+		return f->tcp.s[0].started && f->tcp.s[1].started ? DP_FLOW_EST : DP_FLOW_NEW;
+	}
+}
+
+/* Which side of a new TCP flow is the client: the SYN tells; mid-stream,
+ * the side on an HTTP port (or the lower port) is the server. */
+static int
+dp_src_is_client(const struct dp_worker *w, const struct dp_pkt *pk)
+{
+	uint8_t fl = pk->tcp_flags & (DP_TCP_SYN | DP_TCP_ACK);
+
+	if (fl == DP_TCP_SYN)
+		return 1;
+	if (fl == (DP_TCP_SYN | DP_TCP_ACK))
+		return 0;
+	if (w->p->http_ports[0] != 0) {
+		if (dp_is_http_port(w->p, pk->dst_port))
+			return 1;
+		if (dp_is_http_port(w->p, pk->src_port))
+			return 0;
+	}
+	return pk->dst_port <= pk->src_port;
+}
+
+int
+dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
+{
+	const struct dp_plane_shared *sh = w->sh;
+	const uint8_t *frame;
+	struct dp_flow_key key;
+	struct dp_flow *f;
+	struct dp_pkt pk;
+	int src_is_lo, created, dir, kind;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+
+	w->cnt.rx_bytes += len;
+	if (likely(m->nb_segs == 1)) {
+		frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	} else {
+		/* Rare (jumbo frames): parse a linear copy. */
+		w->cnt.multiseg++;
+		if (len > DP_BOUNCE_SIZE) {
+			w->cnt.oversize++;
+			return 1;
+		}
+		frame = rte_pktmbuf_read(m, 0, len, w->bounce);
+	}
+	kind = dp_pkt_parse(frame, len, &pk);
+	if (pk.vlans)
+		w->cnt.vlan++;
+	if (pk.family == 4)
+		w->cnt.ipv4++;
+	else if (pk.family == 6)
+		w->cnt.ipv6++;
+	switch (kind) {
+	case DP_PKT_TCP:
+		w->cnt.tcp++;
+		break;
+	case DP_PKT_UDP:
+		w->cnt.udp++;
+		return 1;   /* tracked by later work; forwarded untouched */
+	case DP_PKT_OTHER_L4:
+		w->cnt.other_l4++;
+		return 1;
+	case DP_PKT_NON_IP:
+		w->cnt.non_ip++;
+		return 1;
+	case DP_PKT_FRAGMENT:
+		w->cnt.fragments++;
+		return 1;
+	default:
+		w->cnt.malformed++;
+		return 1;   /* the end host will discard it; never inspected */
+	}
+
+	if (w->p->checksum != DP_CSUM_NONE && sh->csum_check) {
+		if (dp_pkt_verify_csum(frame, &pk) != 0) {
+			/* An end host drops it: so must reassembly, or an attacker
+			 * could feed us bytes the server never sees. */
+			w->cnt.csum_bad++;
+			return 1;
+		}
+	}
+
+	dp_flow_key_make(&key, pk.family, IPPROTO_TCP, pk.src_ip, pk.dst_ip,
+			 pk.src_port, pk.dst_port, pk.vlan_id, &src_is_lo);
+	f = dp_flow_get(w->flows, &key, dp_flow_key_hash(&key), w->now_ns, 1,
+			dp_src_is_client(w, &pk) ? src_is_lo : !src_is_lo, &created);
+	if (f == NULL) {
+		w->cnt.flow_alloc_failed++;
+		if (w->p->fail_policy == DP_FAIL_CLOSED) {
+			w->cnt.fail_closed++;
+			w->cnt.drop_policy++;
+			return 0;
+		}
+		w->cnt.fail_open++;
+		return 1;
+	}
+	dir = dp_flow_dir(f, src_is_lo);
+	f->pkts[dir]++;
+	f->bytes[dir] += len;
+	if (f->flags & DP_FLOW_F_DROP) {
+		dp_flow_touch(w->flows, f, w->now_ns, (enum dp_flow_class)f->cls);
+		w->cnt.drop_flow++;
+		return 0;
+	}
+	if (f->flags & DP_FLOW_F_NOINSPECT) {
+		w->cnt.noinspect_packets++;
+		dp_flow_touch(w->flows, f, w->now_ns, (enum dp_flow_class)f->cls);
+		return 1;
+	}
+
+	w->cur_flow = f;
+	w->cur_mbuf = m;
+	w->cur_verdict = MT_ACT_NONE;
+	dp_tcp_segment(&w->tcp, &f->tcp, dir, pk.tcp_flags, pk.seq, pk.ack,
+		       frame + pk.payload_off, pk.payload_len, w);
+	dp_flow_touch(w->flows, f, w->now_ns, dp_tcp_class(f));
+	w->cur_mbuf = NULL;
+
+	if (w->cur_verdict >= MT_ACT_DROP) {
+		w->cnt.drop_verdict++;
+		if (w->cur_verdict == MT_ACT_REJECT && w->p->reject_send_rst &&
+		    !(f->flags & DP_FLOW_F_REJECTED)) {
+			f->flags |= DP_FLOW_F_REJECTED;
+			dp_send_rsts(w, m, &pk);
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- TX ---------------------------------------------------------------- */
+
+static void
+dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m, uint16_t port)
+{
+	w->cnt.tx_packets++;
+	w->cnt.tx_bytes += rte_pktmbuf_pkt_len(m);
+	if (w->sh->software) {
+		/* The I/O lcore transmits; it reads the destination from m->port. */
+		m->port = port;
+		if (rte_ring_sp_enqueue(w->out_ring, m) != 0) {
+			w->cnt.ring_full++;
+			w->cnt.tx_packets--;
+			w->cnt.tx_bytes -= rte_pktmbuf_pkt_len(m);
+			rte_pktmbuf_free(m);
+		}
+		return;
+	}
+	rte_eth_tx_buffer(port, w->txq[port], w->txb[port], m);
+}
+
+static void
+dp_worker_flush_tx(struct dp_worker *w)
+{
+	uint16_t i;
+
+	if (w->sh->software)
+		return;
+	for (i = 0; i < w->sh->p->n_ports; i++) {
+		uint16_t port = w->sh->port_id[i];
+
+		if (w->txb[port] != NULL)
+			rte_eth_tx_buffer_flush(port, w->txq[port], w->txb[port]);
+	}
+}
+
+static void
+dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct dp_plane_shared *sh = w->sh;
+	uint64_t tsc_now = dp_tsc_now_ns(sh);
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		int16_t out = sh->out_idx[m->port];
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		w->now_ns = dp_pkt_time(w, m, tsc_now);
+		if (dp_worker_packet(w, m) == 0) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (out < 0) {
+			w->cnt.sink_packets++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		dp_worker_tx(w, m, sh->port_id[out]);
+	}
+	/* Counted after processing, so that "received" means "done with". */
+	w->cnt.rx_packets += n;
+}
+
+static void
+dp_worker_csum_auto(struct dp_worker *w)
+{
+	/* Auto mode: once enough packets were checked, give up checking when
+	 * a large share failed (the capture host offloaded checksums). */
+	uint64_t checked = w->cnt.tcp;
+
+	if (w->p->checksum != DP_CSUM_AUTO || !w->sh->csum_check || checked < DP_CSUM_AUTO_SAMPLE)
+		return;
+	if (w->cnt.csum_bad * DP_CSUM_AUTO_RATIO > checked)
+		w->sh->csum_check = false;
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp_plane_shared *sh = w->sh;
+	struct rte_mbuf *pkts[256];
+	uint16_t burst = RTE_MIN(w->p->burst, (uint16_t)RTE_DIM(pkts));
+	bool csum_auto_done = false;
+
+	w->tcp.ops.data = dp_on_tcp_data;
+	w->tcp.ops.gap = dp_on_tcp_gap;
+	w->tcp.ops.eof = dp_on_tcp_eof;
+	rte_rcu_qsbr_thread_online(sh->qsbr, w->id);
+
+	/* In software mode, keep going after stop until the I/O lcore has
+	 * stopped receiving and our ring is empty: no packet is left behind. */
+	for (;;) {
+		uint16_t n = 0, q;
+
+		if (sh->stop && (!sh->software ||
+				 (sh->io_rx_stopped && rte_ring_empty(w->in_ring))))
+			break;
+
+		/* One generation per burst: picked up here, released by the
+		 * quiescent-state report below. */
+		w->gen = __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE);
+		if (sh->software) {
+			n = (uint16_t)rte_ring_sc_dequeue_burst(w->in_ring, (void **)pkts, burst, NULL);
+			if (n > 0)
+				dp_worker_burst(w, pkts, n);
+		} else {
+			for (q = 0; q < w->n_rxq; q++) {
+				uint16_t k = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, burst);
+
+				if (k > 0 && sh->replay_ts != NULL)
+					dp_stamp_replay(sh, pkts, k);
+				if (k > 0)
+					dp_worker_burst(w, pkts, k);
+				n += k;
+			}
+		}
+		dp_worker_flush_tx(w);
+		if (n == 0 || w->now_ns - w->last_expire_ns > DP_EXPIRE_INTERVAL_NS) {
+			if (n == 0 && !sh->pkt_time)
+				w->now_ns = dp_tsc_now_ns(sh);
+			dp_flow_expire(w->flows, w->now_ns, DP_EXPIRE_BUDGET);
+			w->last_expire_ns = w->now_ns;
+			dp_worker_flush_tx(w);
+		}
+		if (!csum_auto_done && w->cnt.tcp >= DP_CSUM_AUTO_SAMPLE) {
+			dp_worker_csum_auto(w);
+			csum_auto_done = true;
+		}
+		rte_rcu_qsbr_quiescent(sh->qsbr, w->id);
+		if (n == 0 && sh->yield_when_idle)
+			sched_yield();
+	}
+
+	/* Shutdown: end every flow so open transactions are reported, then
+	 * push out what the flush produced. */
+	w->gen = __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE);
+	dp_flow_flush_all(w->flows);
+	dp_worker_flush_tx(w);
+	rte_rcu_qsbr_thread_offline(sh->qsbr, w->id);
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inspection buffers, built from a transaction per Suricata's definitions.
+ * Buffers are built lazily, at most once per match call, into the
+ * scratch arena (no heap); values that exist verbatim in the transaction
+ * are referenced in place. A buffer that does not exist (no such header,
+ * no response yet) has p == NULL and fails every keyword on it, as in
+ * Suricata; an existing empty buffer has len 0.
+ */
+#include "mt_engine_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const uint8_t mt_empty[1];
+
+static const struct {
+	const char *name;
+	unsigned sides;
+} buf_defs[MT_B__COUNT] = {
+	[MT_B_METHOD] = {"http.method", MT_SIDE_REQ},
+	[MT_B_URI] = {"http.uri", MT_SIDE_REQ},
+	[MT_B_URI_RAW] = {"http.uri.raw", MT_SIDE_REQ},
+	[MT_B_HOST] = {"http.host", MT_SIDE_REQ},
+	[MT_B_HOST_RAW] = {"http.host.raw", MT_SIDE_REQ},
+	[MT_B_HEADER] = {"http.header", MT_SIDE_BOTH},
+	[MT_B_HEADER_RAW] = {"http.header.raw", MT_SIDE_BOTH},
+	[MT_B_HEADER_NAMES] = {"http.header_names", MT_SIDE_BOTH},
+	[MT_B_UA] = {"http.user_agent", MT_SIDE_REQ},
+	[MT_B_COOKIE] = {"http.cookie", MT_SIDE_BOTH},
+	[MT_B_CONTENT_TYPE] = {"http.content_type", MT_SIDE_BOTH},
+	[MT_B_CONTENT_LEN] = {"http.content_len", MT_SIDE_BOTH},
+	[MT_B_REQUEST_LINE] = {"http.request_line", MT_SIDE_REQ},
+	[MT_B_PROTOCOL] = {"http.protocol", MT_SIDE_BOTH},
+	[MT_B_START] = {"http.start", MT_SIDE_BOTH},
+	[MT_B_STAT_CODE] = {"http.stat_code", MT_SIDE_RESP},
+	[MT_B_STAT_MSG] = {"http.stat_msg", MT_SIDE_RESP},
+	[MT_B_RESPONSE_LINE] = {"http.response_line", MT_SIDE_RESP},
+	[MT_B_SERVER] = {"http.server", MT_SIDE_RESP},
+	[MT_B_LOCATION] = {"http.location", MT_SIDE_RESP},
+};
+
+const char *
+mt_buf_name(unsigned kind)
+{
+	return kind < MT_B__COUNT ? buf_defs[kind].name : "?";
+}
+
+unsigned
+mt_buf_sides(unsigned kind)
+{
+	return kind < MT_B__COUNT ? buf_defs[kind].sides : 0;
+}
+
+/* ---------- URI normalisation (libhtp's defaults as used by Suricata) ---------- */
+
+static int
+hexv(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decode [in, in+len) to out; invalid escapes stay as they are. */
+static uint32_t
+pct_decode(const uint8_t *in, uint32_t len, uint8_t *out, bool *dbl)
+{
+	uint32_t o = 0;
+
+	for (uint32_t i = 0; i < len; i++) {
+		if (in[i] == '%' && i + 2 < len && hexv(in[i + 1]) >= 0 && hexv(in[i + 2]) >= 0) {
+			uint8_t b = (uint8_t)(hexv(in[i + 1]) << 4 | hexv(in[i + 2]));
+			/* "%25" + two hex digits decodes to another escape: double encoding */
+			if (b == '%' && i + 4 < len && hexv(in[i + 3]) >= 0 && hexv(in[i + 4]) >= 0)
+				*dbl = true;
+			out[o++] = b;
+			i += 2;
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	return o;
+}
+
+/* Remove dot segments, collapse '//', in place on a decoded path. The
+ * output never overtakes the input: each segment moves left or stays. */
+static uint32_t
+path_normalize(uint8_t *p, uint32_t len)
+{
+	uint32_t i = 0, o = 0;
+	bool abs = len > 0 && (p[0] == '/' || p[0] == '\\');
+	bool dir = false;
+
+	for (uint32_t k = 0; k < len; k++)
+		if (p[k] == '\\')
+			p[k] = '/';
+	while (i < len) {
+		uint32_t s, e;
+
+		while (i < len && p[i] == '/')
+			i++;
+		if (i == len)
+			break;
+		s = i;
+		while (i < len && p[i] != '/')
+			i++;
+		e = i;
+		if (e - s == 1 && p[s] == '.') {
+			dir = true;
+			continue;
+		}
+		if (e - s == 2 && p[s] == '.' && p[s + 1] == '.') {
+			while (o > 0 && p[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			dir = true;
+			continue;
+		}
+		if (o > 0 || abs)
+			p[o++] = '/';
+		memmove(p + o, p + s, e - s);
+		o += e - s;
+		dir = i < len;
+	}
+	if ((dir || abs) && (o == 0 || (dir && p[o - 1] != '/')))
+		p[o++] = '/';
+	return o;
+}
+
+uint32_t
+mt_uri_normalize(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap,
+		 bool *double_encoded)
+{
+	const uint8_t *q;
+	uint32_t plen, o;
+	bool dbl = false;
+
+	/* absolute-form target: the URI buffer holds path and query only */
+	if (len > 7 && (memcmp(in, "http://", 7) == 0 || (len > 8 && memcmp(in, "https://", 8) == 0))) {
+		const uint8_t *sl = memchr(in + 8 - (in[4] == ':'), '/', len - 8 + (in[4] == ':'));
+		uint32_t skip = sl ? (uint32_t)(sl - in) : len;
+		in += skip;
+		len -= skip;
+	}
+	if (len > cap)
+		len = cap; /* decoding only shrinks; the caller counts truncation */
+	q = memchr(in, '?', len);
+	plen = q ? (uint32_t)(q - in) : len;
+	o = pct_decode(in, plen, out, &dbl);
+	o = path_normalize(out, o);
+	if (q != NULL) {
+		/* decoded query never grows past its raw length, and o <= plen */
+		out[o++] = '?';
+		o += pct_decode(q + 1, len - plen - 1, out + o, &dbl);
+	}
+	if (double_encoded)
+		*double_encoded = dbl;
+	return o;
+}
+
+/* ---------- writers ---------- */
+
+struct wbuf {
+	uint8_t *p;
+	uint32_t len, cap;
+	bool trunc;
+};
+
+static void
+put(struct wbuf *w, const void *d, uint32_t n)
+{
+	if (n > w->cap - w->len) {
+		n = w->cap - w->len;
+		w->trunc = true;
+	}
+	memcpy(w->p + w->len, d, n);
+	w->len += n;
+}
+
+static void
+puts_(struct wbuf *w, const char *s)
+{
+	put(w, s, (uint32_t)strlen(s));
+}
+
+static void
+put_slice(struct wbuf *w, const struct mt_slice *s)
+{
+	if (s->len > 0)
+		put(w, s->p, s->len);
+}
+
+static bool
+name_is(const struct mt_slice *n, const char *s)
+{
+	size_t l = strlen(s);
+
+	return n->len == l && strncasecmp((const char *)n->p, s, l) == 0;
+}
+
+static void
+put_proto(struct wbuf *w, const struct mt_http_msg *m)
+{
+	char tmp[24];
+
+	snprintf(tmp, sizeof(tmp), "HTTP/%u.%u", m->http_major, m->http_minor);
+	puts_(w, tmp);
+}
+
+static void
+put_raw_headers(struct wbuf *w, const struct mt_http_msg *m)
+{
+	for (uint16_t i = 0; i < m->n_headers && i < MT_MAX_HEADERS; i++) {
+		put_slice(w, &m->headers[i].name);
+		puts_(w, ": ");
+		put_slice(w, &m->headers[i].value);
+		puts_(w, "\r\n");
+	}
+}
+
+/* Normalised headers: one line per name (repeats joined with ", "), no cookies. */
+static void
+put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
+{
+	uint16_t n = m->n_headers < MT_MAX_HEADERS ? m->n_headers : MT_MAX_HEADERS;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const struct mt_slice *nm = &m->headers[i].name;
+		bool seen = false;
+
+		if (name_is(nm, resp ? "Set-Cookie" : "Cookie"))
+			continue;
+		for (uint16_t j = 0; j < i && !seen; j++)
+			seen = nm->len == m->headers[j].name.len &&
+			       strncasecmp((const char *)nm->p, (const char *)m->headers[j].name.p,
+					   nm->len) == 0;
+		if (seen)
+			continue;
+		put_slice(w, nm);
+		puts_(w, ": ");
+		put_slice(w, &m->headers[i].value);
+		for (uint16_t j = i + 1; j < n; j++) {
+			if (nm->len == m->headers[j].name.len &&
+			    strncasecmp((const char *)nm->p, (const char *)m->headers[j].name.p,
+					nm->len) == 0) {
+				puts_(w, ", ");
+				put_slice(w, &m->headers[j].value);
+			}
+		}
+		puts_(w, "\r\n");
+	}
+}
+
+static void
+ref(struct mt_bufv *b, const struct mt_slice *s)
+{
+	if (s == NULL) {
+		b->p = NULL;
+		b->len = 0;
+	} else {
+		b->p = s->len ? s->p : mt_empty;
+		b->len = s->len;
+	}
+}
+
+const struct mt_bufv *
+mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id)
+{
+	struct mt_bufv *b = &s->bufs[id];
+	unsigned kind = MT_BUFID_KIND(id);
+	bool resp = MT_BUFID_SIDE(id) == 1;
+	const struct mt_http_msg *m = resp ? &t->resp : &t->req;
+	uint32_t room = MT_SCRATCH_ARENA - s->arena_used;
+	struct wbuf w = {.p = s->arena + s->arena_used, .len = 0,
+			 .cap = room < MT_BUF_MAX ? room : MT_BUF_MAX};
+	bool built = false;
+	char tmp[8];
+
+	if (b->epoch == s->epoch)
+		return b;
+	b->epoch = s->epoch;
+	b->p = NULL;
+	b->len = 0;
+	if (resp && t->resp.status_code == 0)
+		return b;
+	if (!resp && t->req.method.len == 0)
+		return b;
+	switch (kind) {
+	case MT_B_METHOD:
+		ref(b, &m->method);
+		break;
+	case MT_B_URI_RAW:
+		ref(b, &m->uri);
+		break;
+	case MT_B_URI: {
+		uint32_t n = m->uri.len;
+		if (n > w.cap) {
+			n = w.cap;
+			w.trunc = true;
+		}
+		w.len = mt_uri_normalize(m->uri.p, n, w.p, w.cap, &s->double_encoded);
+		built = true;
+		break;
+	}
+	case MT_B_HOST:
+	case MT_B_HOST_RAW: {
+		const struct mt_slice *h = mt_msg_known(m, MT_HDR_HOST);
+		if (h == NULL || kind == MT_B_HOST_RAW) {
+			ref(b, h);
+			break;
+		}
+		/* normalised host: lower case, without the port */
+		for (uint32_t i = 0; i < h->len && w.len < w.cap; i++) {
+			uint8_t c = h->p[i];
+			if (c == ':' && (h->p[0] != '[' || (i > 0 && h->p[i - 1] == ']')))
+				break;
+			w.p[w.len++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+		built = true;
+		break;
+	}
+	case MT_B_HEADER:
+		put_norm_headers(&w, m, resp);
+		built = true;
+		break;
+	case MT_B_HEADER_RAW:
+		put_raw_headers(&w, m);
+		puts_(&w, "\r\n");
+		built = true;
+		break;
+	case MT_B_HEADER_NAMES:
+		puts_(&w, "\r\n");
+		for (uint16_t i = 0; i < m->n_headers && i < MT_MAX_HEADERS; i++) {
+			put_slice(&w, &m->headers[i].name);
+			puts_(&w, "\r\n");
+		}
+		puts_(&w, "\r\n");
+		built = true;
+		break;
+	case MT_B_UA:
+		ref(b, mt_msg_known(m, MT_HDR_USER_AGENT));
+		break;
+	case MT_B_COOKIE:
+		ref(b, mt_msg_known(m, resp ? MT_HDR_SET_COOKIE : MT_HDR_COOKIE));
+		break;
+	case MT_B_CONTENT_TYPE:
+		ref(b, mt_msg_known(m, MT_HDR_CONTENT_TYPE));
+		break;
+	case MT_B_CONTENT_LEN:
+		ref(b, mt_msg_known(m, MT_HDR_CONTENT_LENGTH));
+		break;
+	case MT_B_SERVER:
+		ref(b, mt_msg_known(m, MT_HDR_SERVER));
+		break;
+	case MT_B_LOCATION:
+		ref(b, mt_msg_known(m, MT_HDR_LOCATION));
+		break;
+	case MT_B_STAT_MSG:
+		ref(b, &m->reason);
+		break;
+	case MT_B_STAT_CODE:
+		snprintf(tmp, sizeof(tmp), "%03u", m->status_code);
+		puts_(&w, tmp);
+		built = true;
+		break;
+	case MT_B_PROTOCOL:
+		put_proto(&w, m);
+		built = true;
+		break;
+	case MT_B_REQUEST_LINE:
+	case MT_B_RESPONSE_LINE:
+	case MT_B_START:
+		if (!resp) {
+			put_slice(&w, &m->method);
+			puts_(&w, " ");
+			put_slice(&w, &m->uri);
+			puts_(&w, " ");
+			put_proto(&w, m);
+		} else {
+			put_proto(&w, m);
+			snprintf(tmp, sizeof(tmp), " %03u ", m->status_code);
+			puts_(&w, tmp);
+			put_slice(&w, &m->reason);
+		}
+		if (kind == MT_B_START) {
+			puts_(&w, "\r\n");
+			put_raw_headers(&w, m);
+			puts_(&w, "\r\n");
+		}
+		built = true;
+		break;
+	default:
+		break;
+	}
+	if (built) {
+		b->p = w.len ? w.p : mt_empty;
+		b->len = w.len;
+		s->arena_used += w.len;
+		if (w.trunc)
+			s->truncated++;
+	}
+	return b;
+}

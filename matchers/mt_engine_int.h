@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file
+ * Private layouts of the signature engine, shared by the mt_*.c files
+ * (and by the unit tests, which link the static library).
+ */
+#ifndef MT_ENGINE_INT_H
+#define MT_ENGINE_INT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#include <hs.h>
+
+#include "mt_engine.h"
+
+/* ---- memory pool: everything a rule owns dies with its engine ---- */
+struct mt_pool_blk;
+struct mt_pool {
+	struct mt_pool_blk *head;
+};
+void *mt_pool_alloc(struct mt_pool *p, size_t n);
+char *mt_pool_strndup(struct mt_pool *p, const char *s, size_t n);
+void mt_pool_free(struct mt_pool *p);
+
+/* ---- errors ---- */
+void mt_err_add(struct mt_errors *errs, const char *file, uint32_t line,
+		const char *keyword, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* ---- inspection buffers ---- */
+enum mt_buf_kind {
+	MT_B_METHOD,
+	MT_B_URI,
+	MT_B_URI_RAW,
+	MT_B_HOST,
+	MT_B_HOST_RAW,
+	MT_B_HEADER,
+	MT_B_HEADER_RAW,
+	MT_B_HEADER_NAMES,
+	MT_B_UA,
+	MT_B_COOKIE,
+	MT_B_CONTENT_TYPE,
+	MT_B_CONTENT_LEN,
+	MT_B_REQUEST_LINE,
+	MT_B_PROTOCOL,
+	MT_B_START,
+	MT_B_STAT_CODE,
+	MT_B_STAT_MSG,
+	MT_B_RESPONSE_LINE,
+	MT_B_SERVER,
+	MT_B_LOCATION,
+	MT_B__COUNT
+};
+
+/** Which message a buffer kind may come from. */
+enum { MT_SIDE_REQ = 1, MT_SIDE_RESP = 2, MT_SIDE_BOTH = 3 };
+
+/** A buffer id is kind * 2 + side (0 request, 1 response). */
+#define MT_BUFID(kind, side) ((uint8_t)((kind) * 2 + (side)))
+#define MT_BUFID_KIND(id) ((id) / 2)
+#define MT_BUFID_SIDE(id) ((id) % 2)
+#define MT_NBUFID (MT_B__COUNT * 2)
+
+const char *mt_buf_name(unsigned kind);
+unsigned mt_buf_sides(unsigned kind);
+
+/* ---- rule items ---- */
+enum mt_item_type { MT_IT_CONTENT, MT_IT_PCRE, MT_IT_ISDATAAT, MT_IT_BSIZE };
+
+enum {
+	MT_F_NEGATED = 1u << 0,
+	MT_F_NOCASE = 1u << 1,
+	MT_F_OFFSET = 1u << 2,
+	MT_F_DEPTH = 1u << 3,
+	MT_F_DISTANCE = 1u << 4,
+	MT_F_WITHIN = 1u << 5,
+	MT_F_STARTSWITH = 1u << 6,
+	MT_F_ENDSWITH = 1u << 7,
+	MT_F_RELATIVE = 1u << 8,      /* pcre R, isdataat relative */
+	MT_F_FAST_PATTERN = 1u << 9,
+	MT_F_FP_ONLY = 1u << 10,
+	MT_F_FP_CHOP = 1u << 11,
+	MT_F_LATER_REL = 1u << 12,    /* a later item of the group is relative */
+};
+
+enum mt_bsize_op { MT_BS_EQ, MT_BS_LT, MT_BS_GT, MT_BS_RANGE };
+
+struct mt_item {
+	uint8_t type;
+	uint8_t bs_op;
+	uint16_t flags;
+	uint32_t len;          /* content length */
+	const uint8_t *pat;    /* content bytes */
+	int32_t offset, depth, distance, within;
+	uint16_t fp_off, fp_len;
+	uint32_t num;          /* isdataat n, bsize value / low bound */
+	uint32_t num2;         /* bsize high bound */
+	const char *re;        /* pcre: Hyperscan expression */
+	unsigned hs_flags;
+	hs_database_t *db;     /* pcre: exact single-pattern database */
+};
+
+static inline bool
+mt_item_relative(const struct mt_item *it)
+{
+	return (it->flags & (MT_F_DISTANCE | MT_F_WITHIN | MT_F_RELATIVE)) != 0;
+}
+
+/** All items of one rule that inspect one buffer, in rule order. */
+struct mt_group {
+	uint8_t buf;           /* buffer id */
+	uint16_t n;
+	struct mt_item *items;
+};
+
+/* ---- addresses and ports ---- */
+struct mt_cidr {
+	uint8_t family;        /* 0 any, 4, 6 */
+	uint8_t prefix;
+	uint8_t neg;
+	uint8_t addr[16];
+};
+struct mt_addrset {
+	uint16_t n;
+	struct mt_cidr *v;
+};
+struct mt_prange {
+	uint16_t lo, hi;
+	uint8_t neg;
+};
+struct mt_portset {
+	uint16_t n;
+	struct mt_prange *v;
+};
+
+int mt_addr_parse(struct mt_pool *pool, const struct mt_engine_params *p,
+		  const char *s, struct mt_addrset *out, char *why, size_t whylen);
+int mt_port_parse(struct mt_pool *pool, const struct mt_engine_params *p,
+		  const char *s, struct mt_portset *out, char *why, size_t whylen);
+bool mt_addr_match(const struct mt_addrset *a, uint8_t family, const uint8_t *ip);
+bool mt_port_match(const struct mt_portset *a, uint16_t port);
+
+/* ---- classification ---- */
+struct mt_class {
+	const char *name;
+	const char *desc;
+	uint16_t prio;
+};
+struct mt_classes {
+	size_t n;
+	struct mt_class *v;
+};
+int mt_classes_load(struct mt_pool *pool, const char *path, struct mt_classes *out,
+		    struct mt_errors *errs);
+const struct mt_class *mt_classes_find(const struct mt_classes *c, const char *name);
+extern const char mt_builtin_classification[];
+
+/* ---- threshold / detection_filter (parsed and stored; see RULES.md) ---- */
+enum mt_thr_type { MT_THR_NONE, MT_THR_LIMIT, MT_THR_THRESHOLD, MT_THR_BOTH,
+		   MT_THR_DETECTION_FILTER };
+enum mt_thr_track { MT_TRACK_BY_SRC, MT_TRACK_BY_DST, MT_TRACK_BY_RULE, MT_TRACK_BY_BOTH };
+struct mt_threshold {
+	uint8_t type;
+	uint8_t track;
+	uint32_t count;
+	uint32_t seconds;
+};
+
+struct mt_meta {
+	const char *key;
+	const char *value;
+};
+
+#define MT_FLOW_ESTABLISHED 1u
+#define MT_FLOW_TO_SERVER 2u
+#define MT_FLOW_TO_CLIENT 4u
+
+/** One parsed rule. info must stay first: hits point at it. */
+struct mt_rule {
+	struct mt_rule_info info;
+	uint32_t idx;
+	uint8_t bidir;
+	uint8_t flow;
+	uint8_t eval_side;     /* 0 request, 1 response */
+	uint8_t src_is_server; /* rule source address is the server */
+	struct mt_addrset src, dst;
+	struct mt_portset sp, dp;
+	uint16_t n_groups;
+	struct mt_group *groups;
+	/* fast pattern: group/item index, -1 if none */
+	int16_t fp_group, fp_item;
+	struct mt_threshold threshold;
+	struct mt_threshold detection_filter;
+	uint16_t n_meta;
+	struct mt_meta *meta;
+	uint16_t n_refs;
+	const char **refs;
+};
+
+struct mt_rule *mt_rule_parse(struct mt_pool *pool, const struct mt_engine_params *p,
+			      const struct mt_classes *cls, const char *text,
+			      const char *file, uint32_t line, struct mt_errors *errs);
+
+/* ---- compiled engine ---- */
+
+/** One multi-pattern database: every fast pattern for one buffer at one side. */
+struct mt_mpm {
+	uint8_t side;          /* evaluation side */
+	uint8_t buf;           /* buffer id scanned */
+	hs_database_t *db;
+	uint32_t n;
+	uint32_t *rule_of;     /* pattern id -> rule index */
+};
+
+struct mt_engine {
+	struct mt_pool pool;
+	struct mt_classes classes;
+	size_t n_rules;
+	struct mt_rule **rules;
+	uint32_t *by_sid;      /* rule indexes of gid-1 rules, sorted by sid */
+	size_t n_by_sid;
+	size_t n_mpm;
+	struct mt_mpm mpm[MT_NBUFID * 2];
+	/* rules without a usable fast pattern, evaluated on every call */
+	uint32_t *always[2];
+	size_t n_always[2];
+	/* buffers that some rule evaluated at this side inspects */
+	uint8_t uses_buf[2][MT_NBUFID];
+	hs_scratch_t *proto;   /* prototype scratch, big enough for every db */
+	bool from_cache;       /* databases came from the on-disk cache */
+	char cache_path[512];
+};
+
+int mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p,
+		struct mt_errors *errs, uint64_t key_lo, uint64_t key_hi);
+void mt_hs_free(struct mt_engine *e);
+
+/* ---- per-worker scratch ---- */
+#define MT_SCRATCH_ARENA (256u * 1024u)
+#define MT_BUF_MAX (64u * 1024u)
+
+struct mt_bufv {
+	const uint8_t *p;
+	uint32_t len;
+	uint32_t epoch;        /* built during call number 'epoch' */
+};
+
+struct mt_scratch {
+	hs_scratch_t *hs;
+	uint32_t epoch;
+	uint32_t cap_rules;
+	uint32_t *cand_mark;   /* per rule: epoch when marked */
+	uint32_t *cand;
+	uint32_t n_cand;
+	uint32_t arena_used;
+	uint32_t truncated;    /* buffers cut short by the caps (counter) */
+	uint32_t budget_exhausted;
+	int32_t budget;
+	bool double_encoded;   /* last URI normalisation saw %25xx */
+	struct mt_bufv bufs[MT_NBUFID];
+	uint8_t arena[MT_SCRATCH_ARENA];
+};
+
+/* Builds buffer @p id from @p t into the scratch (once per call). */
+const struct mt_bufv *mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id);
+
+/* URI normalisation, exposed for tests: returns output length. */
+uint32_t mt_uri_normalize(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap,
+			  bool *double_encoded);
+
+/* Full confirmation of one candidate rule: 1 match, 0 no match, <0 error. */
+int mt_confirm_rule(const struct mt_rule *r, struct mt_scratch *s, const struct mt_txn *t);
+
+/* Caseless/exact search; returns offset or -1. */
+int64_t mt_search(const uint8_t *hay, uint32_t hlen, const uint8_t *pat, uint32_t plen,
+		  bool nocase);
+
+#endif /* MT_ENGINE_INT_H */

