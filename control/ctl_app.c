@@ -730,6 +730,8 @@ ctl_app_main(int argc, char **argv)
 	}
 	if (app.replay_ts != NULL)
 		dp_plane_set_replay_times(app.dp, app.replay_ts, app.expected_packets);
+	if (app.offline)
+		dp_plane_set_rx_backpressure(app.dp, true);
 	app.start_ns = ctl_now_ns();
 	if (app.cfg.rest_enabled) {
 		struct ctl_rest_actions acts = {

@@ -527,8 +527,10 @@ dp_io_main(void *arg)
 		unsigned int busy = 0;
 
 		for (i = 0; i < dp->p.n_ports; i++) {
-			uint16_t n = rte_eth_rx_burst(sh->port_id[i], 0, pkts, burst), j;
+			uint16_t n = 0, j;
 
+			if (dp_rx_room(sh, burst))
+				n = rte_eth_rx_burst(sh->port_id[i], 0, pkts, burst);
 			if (n == 0)
 				continue;
 			busy += n;
@@ -547,6 +549,14 @@ dp_io_main(void *arg)
 					continue;
 				q = rte_ring_sp_enqueue_burst(dp->w[w]->in_ring, (void **)per[w],
 							      nper[w], NULL);
+				/* Offline: wait for the worker instead of applying the
+				 * exception policy; keep its output moving meanwhile. */
+				while (sh->rx_backpressure && q < nper[w] && !sh->stop) {
+					dp_io_drain_out(dp);
+					q += rte_ring_sp_enqueue_burst(dp->w[w]->in_ring,
+								       (void **)per[w] + q,
+								       nper[w] - q, NULL);
+				}
 				dp->io.io_dispatched += q;
 				if (q < nper[w]) {
 					/* Exception policy for a full ring. */
@@ -604,6 +614,12 @@ dp_plane_set_replay_times(struct dp_plane *dp, const uint64_t *ts, uint64_t n)
 	dp->sh.replay_n = n;
 	dp->sh.replay_next = 0;
 	dp->sh.pkt_time = true;
+}
+
+void
+dp_plane_set_rx_backpressure(struct dp_plane *dp, bool on)
+{
+	dp->sh.rx_backpressure = on;
 }
 
 int
@@ -887,7 +903,9 @@ dp_plane_mem_estimate(const struct dp_params *p)
 	size_t shared = (size_t)p->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 192) +
 			(size_t)p->alert_ring * (sizeof(struct dp_alert) + 64) * 2;
 
-	return (size_t)p->n_workers * worker + shared + ((size_t)96 << 20);
+	/* Pools round up, rte_hash adds buckets and EAL keeps its own heap:
+	 * be generous, untouched pages cost nothing without hugepages. */
+	return ((size_t)p->n_workers * worker + shared) * 3 / 2 + ((size_t)128 << 20);
 }
 
 bool

@@ -90,6 +90,15 @@ struct dp_plane *dp_plane_create(const struct dp_params *p, char **err);
  */
 void dp_plane_set_replay_times(struct dp_plane *dp, const uint64_t *ts, uint64_t n);
 
+/**
+ * Offline replay: receive only while the packet pool has room for a few
+ * bursts. net_pcap consumes a record even when it finds no free mbuf and
+ * counts it in rx_nombuf, so without this backpressure a capture read
+ * faster than it is processed loses packets. Never used on live ports,
+ * where holding back only moves the loss into the NIC.
+ */
+void dp_plane_set_rx_backpressure(struct dp_plane *dp, bool on);
+
 /** Launch the worker (and I/O) lcores with @p gen. @return 0 or -errno. */
 int dp_plane_start(struct dp_plane *dp, struct dp_gen *gen);
 

@@ -197,7 +197,7 @@ give_up_first_hole(struct dp_tcp_ctx *ctx, struct dp_tcp_stream *s, int dir,
 
 	if (s->ooo != NULL && seq_diff(s->ooo->seq, upto) < 0)
 		to = s->ooo->seq;
-	if (seq_diff(to, s->next_seq) > 1)
+	if (seq_diff(to, s->next_seq) > 0)
 		emit_gap(ctx, s, dir, to - s->next_seq, arg);
 	drain(ctx, s, dir, arg);
 }

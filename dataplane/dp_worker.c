@@ -577,6 +577,9 @@ dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m, uint16_t port)
 	if (w->sh->software) {
 		/* The I/O lcore transmits; it reads the destination from m->port. */
 		m->port = port;
+		/* Offline the I/O lcore always drains: wait rather than lose. */
+		while (w->sh->rx_backpressure && rte_ring_full(w->out_ring) && !w->sh->stop)
+			rte_pause();
 		if (rte_ring_sp_enqueue(w->out_ring, m) != 0) {
 			w->cnt.ring_full++;
 			w->cnt.tx_packets--;
@@ -677,7 +680,8 @@ dp_worker_main(void *arg)
 				dp_worker_burst(w, pkts, n);
 		} else {
 			for (q = 0; q < w->n_rxq; q++) {
-				uint16_t k = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, burst);
+				uint16_t k = dp_rx_room(sh, burst) ?
+					rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, burst) : 0;
 
 				if (k > 0 && sh->replay_ts != NULL)
 					dp_stamp_replay(sh, pkts, k);

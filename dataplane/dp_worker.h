@@ -92,6 +92,7 @@ struct dp_plane_shared {
 	const uint64_t *replay_ts;             /* offline: timestamps in capture order */
 	uint64_t replay_n;
 	uint64_t replay_next;                  /* written only by the lcore receiving port 0 */
+	bool rx_backpressure;                  /* offline: receive only with mbufs to spare */
 	int ts_dynfield;                       /* offset, or -1 */
 	uint64_t ts_dynflag;
 	uint64_t tsc_hz;
@@ -116,6 +117,14 @@ void dp_worker_flow_release(void *arg, struct dp_flow *f);
 
 /** The HTTP upcalls of a worker. */
 extern const struct dp_http_ops dp_worker_http_ops;
+
+/** Offline backpressure: 1 if the pool has room for another burst. */
+static inline int
+dp_rx_room(const struct dp_plane_shared *sh, uint16_t burst)
+{
+	return !sh->rx_backpressure ||
+	       rte_mempool_avail_count(sh->pkt_pool) > (unsigned int)burst * 4u + 64u;
+}
 
 /** Offline replay: stamp freshly received packets with capture times. */
 void dp_stamp_replay(struct dp_plane_shared *sh, struct rte_mbuf **pkts, uint16_t n);

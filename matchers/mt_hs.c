@@ -254,6 +254,8 @@ static __thread uLong mt_cache_crc;
 static bool
 wr(FILE *f, const void *p, size_t n)
 {
+	if (n == 0)
+		return true; /* crc32(crc, NULL, 0) would reset the CRC */
 	mt_cache_crc = crc32(mt_cache_crc, p, (uInt)n);
 	return fwrite(p, 1, n, f) == n;
 }
@@ -261,6 +263,8 @@ wr(FILE *f, const void *p, size_t n)
 static bool
 rd(FILE *f, void *p, size_t n)
 {
+	if (n == 0)
+		return true;
 	if (fread(p, 1, n, f) != n)
 		return false;
 	mt_cache_crc = crc32(mt_cache_crc, p, (uInt)n);

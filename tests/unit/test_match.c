@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -163,6 +164,8 @@ tx_has_sid(const struct mt_result *r, uint32_t sid)
 	return false;
 }
 
+
+static struct mt_engine *starter(const struct mt_engine_params *p);
 
 #define RULE(opts) "alert http any any -> any any (" opts " sid:1;)"
 
@@ -428,6 +431,75 @@ test_pcre(void)
 	}
 }
 
+static void
+test_fast_pattern_variants(void)
+{
+	/* chopped fast pattern: the database holds "ho", confirmation the whole content */
+	CU_ASSERT_EQUAL(on("content:\"chop\"; fast_pattern:1,2;", "/chop"), 1);
+	CU_ASSERT_EQUAL(on("content:\"chop\"; fast_pattern:1,2;", "/shop"), 0);
+	CU_ASSERT_EQUAL(on("content:\"only\"; fast_pattern:only;", "/only"), 1);
+	CU_ASSERT_EQUAL(on("content:\"ONLY\"; nocase; fast_pattern:only;", "/only"), 1);
+	/* caseless literal in the database */
+	CU_ASSERT_EQUAL(on("content:\"AbC\"; nocase;", "/aBc"), 1);
+	CU_ASSERT_EQUAL(on("content:\"AbC\";", "/aBc"), 0);
+	/* fast pattern present, but the rule's other content is missing */
+	CU_ASSERT_EQUAL(on("content:\"longpattern\"; content:\"zz\";", "/longpattern"), 0);
+	/* hex bytes, including NUL, in a literal database */
+	{
+		static const char uri[] = "/a\x01\x02" "b";
+		CU_ASSERT_EQUAL(on("content:\"|01 02|b\";", uri), 1);
+	}
+}
+
+/* Every buffer read stays inside the buffer: put the URI right before a
+ * PROT_NONE page, so an over-read crashes (picohttpparser's trick). */
+static void
+test_guard_page(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static const char *const uris[] = {
+		"/x", "/abc", "/a/../b", "/%2", "/%", "/?q=1%27%20union%20select%20x--", "/..%2f..%2f",
+		"/actuator/env", "/?k=123", "/%252e%252e/",
+	};
+	static const char *const opts[] = {
+		"content:\"abc\"; endswith;", "content:\"x\"; isdataat:!1,relative;",
+		"content:\"c\"; content:\"zz\"; distance:0; within:10;", "content:\"k=\"; pcre:\"/^\\d+$/R\";",
+		"content:\"/\"; content:!\"q\"; distance:-1; within:5;", "bsize:>1;",
+		"content:\"%\"; offset:1; depth:3;",
+	};
+	struct mt_engine *e = starter(NULL);
+	struct mt_scratch *s;
+	static const char *const h[] = {"Host: guard", NULL};
+
+	CU_ASSERT_FATAL(m != MAP_FAILED && e != NULL);
+	CU_ASSERT_FATAL(mprotect(m + pg, (size_t)pg, PROT_NONE) == 0);
+	s = mt_scratch_create(e);
+	CU_ASSERT_FATAL(s != NULL);
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		size_t l = strlen(uris[i]);
+		uint8_t *u = m + pg - l;
+		struct tx x;
+		struct mt_result r;
+
+		memcpy(u, uris[i], l);
+		tx_req(&x, "GET", "/", h);
+		x.t.req.uri.p = u;
+		x.t.req.uri.len = (uint32_t)l;
+		CU_ASSERT(mt_match_request(e, s, &x.t, &r) >= 0);
+		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+			char rule[256];
+			snprintf(rule, sizeof(rule), "alert http any any -> any any (http.uri.raw; %s sid:1;)", opts[k]);
+			CU_ASSERT(tx_fires(rule, &x) >= 0);
+			snprintf(rule, sizeof(rule), "alert http any any -> any any (http.uri; %s sid:1;)", opts[k]);
+			CU_ASSERT(tx_fires(rule, &x) >= 0);
+		}
+	}
+	mt_scratch_destroy(s);
+	mt_engine_destroy(e);
+	munmap(m, (size_t)pg * 2);
+}
+
 /* ---------- actions, addresses ---------- */
 
 static void
@@ -444,6 +516,7 @@ test_actions(void)
 	CU_ASSERT_FATAL(e != NULL);
 	CU_ASSERT_EQUAL(tx_run(e, &x, &r), 2);
 	CU_ASSERT_EQUAL(r.verdict, MT_ACT_DROP);
+	CU_ASSERT(tx_has_sid(&r, 1) && tx_has_sid(&r, 2));
 	mt_engine_destroy(e);
 
 	e = tx_engine(NULL, "reject http any any -> any any (http.uri; content:\"evil\"; sid:1;)\n"
@@ -835,8 +908,10 @@ test_no_alloc(void)
 	static const char *const rh[] = {"X-Powered-By: Express", NULL};
 
 	CU_ASSERT_FATAL(e != NULL);
+	before = n_allocs;
 	s = mt_scratch_create(e);
 	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT(n_allocs > before); /* the counter is live */
 	before = n_allocs;
 	for (size_t i = 0; i < sizeof(attack_cases) / sizeof(attack_cases[0]); i++) {
 		const char *hp[3] = {"Host: a", attack_cases[i].hdr, NULL};
@@ -870,6 +945,8 @@ main(void)
 	CU_add_test(su, "negation", test_negation);
 	CU_add_test(su, "bsize_isdataat", test_bsize_isdataat);
 	CU_add_test(su, "pcre", test_pcre);
+	CU_add_test(su, "fast_pattern_variants", test_fast_pattern_variants);
+	CU_add_test(su, "guard_page", test_guard_page);
 	CU_add_test(su, "actions", test_actions);
 	CU_add_test(su, "many_hits", test_many_hits);
 	CU_add_test(su, "addresses", test_addresses);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_mempool.h>
@@ -359,6 +361,61 @@ test_first_wins_model(void)
 		}
 		dp_tcp_conn_release(&ctx, &c);
 	}
+	CU_ASSERT_EQUAL(failures, 0);
+}
+
+/*
+ * Random segments, drops, small caps, the tiny pool and ACKs from the peer
+ * that sometimes pass holes: whatever is given up, every delivered byte
+ * sits at its right offset, the callbacks keep their contract, the caps
+ * hold at every step and flush leaves the pool full.
+ */
+static void
+test_random_caps_and_acks(void)
+{
+	static uint8_t d[FUZZ_LEN];
+	struct dp_tcp_conn c;
+	uint64_t st = 7;
+	int trial, failures = 0, i;
+
+	fill(d, sizeof(d), 16);
+	for (trial = 0; trial < 200; trial++) {
+		uint32_t isn = rnd(&st), top = 0, cap = 1000 + rnd(&st) % 8000;
+
+		reset(&c);
+		ctx.flow_cap_bytes = cap;
+		ctx.seg_pool = (trial & 1) ? tiny : pool;
+		seg(&c, 0, DP_TCP_SYN, isn, 0, NULL, 0);
+		seg(&c, 1, DP_TCP_SYN | DP_TCP_ACK, 99, isn + 1, NULL, 0);
+		for (i = 0; i < 150; i++) {
+			uint32_t off = rnd(&st) % FUZZ_LEN, len = 1 + rnd(&st) % 1500;
+
+			if (len > FUZZ_LEN - off)
+				len = FUZZ_LEN - off;
+			if (rnd(&st) % 8 == 0) {
+				/* the server acks somewhere up to what was sent */
+				seg(&c, 1, DP_TCP_ACK, 100, isn + 1 + rnd(&st) % (top + 1), NULL, 0);
+				continue;
+			}
+			seg(&c, 0, DP_TCP_ACK, isn + 1 + off, 100, d + off, len);
+			if (off + len > top)
+				top = off + len;
+			if (c.s[0].ooo_bytes > cap || c.s[0].ooo_segs > cap / DP_TCP_SEG_DATA * 4 + 16)
+				failures++;
+		}
+		dp_tcp_flush(&ctx, &c, &R);
+		if (R.violations || R.eofs[0] != 1 || R.eofs[1] != 1 ||
+		    !stream_matches_outside_gaps(0, d, FUZZ_LEN) || R.len[0] > top ||
+		    c.s[0].ooo_bytes != 0 || c.s[0].ooo_segs != 0 ||
+		    rte_mempool_avail_count(pool) != POOL_BUFS ||
+		    rte_mempool_avail_count(tiny) != TINY_BUFS) {
+			failures++;
+			fprintf(stderr, "random trial %d failed (%u bytes, top %u)\n", trial,
+				R.len[0], top);
+		}
+		dp_tcp_conn_release(&ctx, &c);
+	}
+	ctx.seg_pool = pool;
 	CU_ASSERT_EQUAL(failures, 0);
 }
 
@@ -975,6 +1032,34 @@ test_release_returns_buffers(void)
 	check_clean(&c);
 }
 
+/*
+ * Payloads end right before a PROT_NONE page: copying, comparing or
+ * delivering one byte too many crashes the test.
+ */
+static void
+test_guard_page(void)
+{
+	struct dp_tcp_conn c;
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *m, *end;
+
+	m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CU_ASSERT_FATAL(m != MAP_FAILED);
+	CU_ASSERT_FATAL(mprotect(m + pg, (size_t)pg, PROT_NONE) == 0);
+	end = m + pg;
+	fill(end - 100, 100, 15);
+	reset(&c);
+	seg(&c, 0, DP_TCP_SYN, 0, 0, NULL, 0);
+	seg(&c, 0, DP_TCP_ACK, 51, 0, end - 50, 50);        /* held: copied up to the guard */
+	seg(&c, 0, DP_TCP_ACK, 31, 0, end - 70, 70);        /* overlaps it: compared */
+	seg(&c, 0, DP_TCP_ACK | DP_TCP_FIN, 1, 0, end - 100, 100);
+	CU_ASSERT(stream_is(0, end - 100, 100));
+	CU_ASSERT_EQUAL(R.eofs[0], 1);
+	CU_ASSERT_EQUAL(ctx.cnt.overlap_diff, 0);
+	check_clean(&c);
+	munmap(m, (size_t)pg * 2);
+}
+
 static void
 test_pool_create_errors(void)
 {
@@ -1021,6 +1106,7 @@ main(void)
 	CU_add_test(s, "TFO data on SYN", test_tfo_data_on_syn);
 	CU_add_test(s, "all permutations (SYN, dup, overlap, TFO, midstream, wrap)", test_permutations);
 	CU_add_test(s, "random overlaps: first copy of each byte wins", test_first_wins_model);
+	CU_add_test(s, "random drops, caps and ACKs keep the contract", test_random_caps_and_acks);
 	CU_add_test(s, "multi-buffer segments and coalescing", test_multi_buffer_and_coalescing);
 	CU_add_test(s, "overlap conflicting with held bytes", test_overlap_conflict_buffered);
 	CU_add_test(s, "overlap around held pieces", test_overlap_conflict_held_both_sides);
@@ -1036,6 +1122,7 @@ main(void)
 	CU_add_test(s, "ACK past a hole gives it up", test_ack_gives_up_hole);
 	CU_add_test(s, "both directions interleaved", test_both_directions_interleaved);
 	CU_add_test(s, "release returns buffers", test_release_returns_buffers);
+	CU_add_test(s, "guard page after payloads", test_guard_page);
 	CU_add_test(s, "pool creation errors", test_pool_create_errors);
 	return tu_run_all();
 }
