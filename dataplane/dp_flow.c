@@ -8,6 +8,7 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 /* Flow ids: worker id in the top bits, a per-worker counter below, so that
  * ids are unique across workers and stay below 2^53 (exact in JSON). */
@@ -52,18 +53,29 @@ dp_flow_key_make(struct dp_flow_key *k, uint8_t family, uint8_t proto,
 	k->family = family;
 }
 
+/* Seed of the flow hash, random per process (set once at start-up, read
+ * only afterwards) so that nobody can precompute colliding tuples. */
+static uint32_t dp_flow_seed = 0x9e3779b9;
+
+void
+dp_flow_seed_random(void)
+{
+	dp_flow_seed = (uint32_t)rte_rand();
+}
+
 uint32_t
 dp_flow_key_hash(const struct dp_flow_key *k)
 {
 	/* The key is already direction-independent, so any hash of it is
 	 * symmetric. CRC32-C runs in hardware where SSE4.2 exists. */
-	return rte_hash_crc(k, sizeof(*k), 0x9e3779b9);
+	return rte_hash_crc(k, sizeof(*k), dp_flow_seed);
 }
 
 static uint32_t
 dp_flow_hash_fn(const void *key, uint32_t key_len, uint32_t init)
 {
-	return rte_hash_crc(key, key_len, init);
+	(void)init;
+	return rte_hash_crc(key, key_len, dp_flow_seed);
 }
 
 struct dp_flow_table *
@@ -78,8 +90,10 @@ dp_flow_table_create(const char *name, uint32_t max,
 		.hash_func = dp_flow_hash_fn,
 		.hash_func_init_val = 0x9e3779b9,
 		.socket_id = socket,
-		/* Single writer, single reader (the owning worker): no locks. */
-		.extra_flag = 0,
+		/* Single writer, single reader (the owning worker): no locks.
+		 * Extendable buckets: the table holds all @max keys however
+		 * they collide, so eviction happens only at the cap. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 	struct dp_flow_table *t;
 	int i;
@@ -188,11 +202,10 @@ dp_flow_get(struct dp_flow_table *t, const struct dp_flow_key *k, uint32_t hash,
 		return NULL;
 	/* rte_hash can refuse a key before it is full (both candidate buckets
 	 * taken), so eviction may take a few rounds. */
-	for (tries = 0; tries < 4; tries++) {
+	for (tries = 0; tries < 2; tries++) {
 		if (t->cnt.active < t->max) {
 			pos = rte_hash_add_key_with_hash(t->h, k, hash);
-			if (pos >= 0)
-				break;
+			break;
 		}
 		if (dp_flow_evict_one(t) != 0)
 			break;

@@ -106,6 +106,9 @@ void dp_flow_key_make(struct dp_flow_key *k, uint8_t family, uint8_t proto,
 		      const uint8_t *src_ip, const uint8_t *dst_ip,
 		      uint16_t sport, uint16_t dport, uint16_t vlan, int *src_is_lo);
 
+/** Pick a random hash seed (once, before any table is used). */
+void dp_flow_seed_random(void);
+
 /** Symmetric hash of a key (same for both directions), for distribution. */
 uint32_t dp_flow_key_hash(const struct dp_flow_key *k);
 

@@ -57,10 +57,20 @@ struct dp_http_dir {
 	struct dp_http_hdr hdrs[MT_MAX_HEADERS];
 };
 
-/* What is kept of a request until its response arrives. */
-struct dp_http_kept {
+/* Every request in flight (waiting for its response) has a small record;
+ * the first DP_HTTP_PIPELINE of them also keep their text fields. */
+#define DP_HTTP_INFLIGHT 32
+
+struct dp_http_inflight {
 	uint64_t txn_id;
 	uint64_t body_len;
+	uint8_t is_head;
+	uint8_t is_connect;
+	uint8_t has_text;          /* its dp_http_kept slot is valid */
+};
+
+/* Text of a request kept until its response arrives. */
+struct dp_http_kept {
 	uint16_t method_len;
 	uint16_t uri_len;
 	uint16_t host_len;
@@ -81,11 +91,15 @@ struct dp_http_sess {
 	uint64_t next_txn_id;
 	uint64_t req_body_len;     /* body of the request being received */
 	uint64_t resp_body_len;
-	uint32_t lost_pending;     /* requests not kept because the queue was full */
-	uint8_t q_head;
+	uint64_t orphan_txn_id;    /* id given to a response without a request */
+	uint8_t orphan;
+	uint8_t q_head;            /* oldest request in flight */
 	uint8_t q_count;
 	uint8_t stopped;
-	struct dp_http_kept q[DP_HTTP_PIPELINE];
+	struct dp_http_inflight q[DP_HTTP_INFLIGHT];
+	/* Text of in-flight entry i lives in kept[i % DP_HTTP_PIPELINE]: while
+	 * fewer than DP_HTTP_PIPELINE are in flight no two share a slot. */
+	struct dp_http_kept kept[DP_HTTP_PIPELINE];
 };
 
 /* Filler fed to llhttp over a gap inside a body of known length. */
@@ -123,7 +137,8 @@ dp_http_spill(struct dp_http_ctx *c, struct dp_http_dir *d, const uint8_t *from,
 	copy = RTE_MIN(n, room);
 	if (d->spill != NULL && copy > 0)
 		memcpy(d->spill + d->head_len_before, from, copy);
-	if (copy < n && d->spill != NULL && room > 0)
+	/* Count a head once, when it first outgrows the buffer. */
+	if (copy < n && d->spill != NULL && d->head_len_before <= c->spill_size)
 		c->cnt.heads_truncated++;
 	d->head_len_before += n;
 }
@@ -378,10 +393,18 @@ dp_http_req_from_kept(struct mt_http_msg *m, const struct dp_http_kept *k)
 	m->n_headers = n;
 }
 
-static struct dp_http_kept *
+static struct dp_http_inflight *
 dp_http_pending(struct dp_http_sess *s)
 {
 	return s->q_count ? &s->q[s->q_head] : NULL;
+}
+
+static const struct dp_http_kept *
+dp_http_text(const struct dp_http_sess *s, const struct dp_http_inflight *f)
+{
+	if (f == NULL || !f->has_text)
+		return NULL;
+	return &s->kept[(size_t)(f - s->q) % DP_HTTP_PIPELINE];
 }
 
 static void
@@ -398,7 +421,7 @@ dp_http_request_head(struct dp_http_ctx *c, struct dp_http_dir *d)
 {
 	struct dp_http_sess *s = d->sess;
 	struct mt_txn *t = &c->txn;
-	struct dp_http_kept *k;
+	struct dp_http_inflight *f;
 
 	dp_http_txn_prepare(c, s);
 	dp_http_msg_build(c, d, &t->req);
@@ -407,22 +430,32 @@ dp_http_request_head(struct dp_http_ctx *c, struct dp_http_dir *d)
 	c->cnt.requests++;
 	c->ops.request(c->arg, t);
 
-	if (s->q_count == DP_HTTP_PIPELINE) {
+	if (s->q_count == DP_HTTP_INFLIGHT) {
+		/* Pairing can no longer be tracked: the caller's policy decides. */
 		c->cnt.pipeline_overflow++;
-		s->lost_pending++;
 		return 0;
 	}
-	k = &s->q[(s->q_head + s->q_count) % DP_HTTP_PIPELINE];
+	f = &s->q[(s->q_head + s->q_count) % DP_HTTP_INFLIGHT];
+	f->txn_id = t->txn_id;
+	f->body_len = 0;
+	f->is_head = d->parser.method == HTTP_HEAD;
+	f->is_connect = d->parser.method == HTTP_CONNECT;
+	f->has_text = s->q_count < DP_HTTP_PIPELINE;
+	if (!f->has_text)
+		c->cnt.pipeline_overflow++;
 	s->q_count++;
-	k->txn_id = t->txn_id;
-	k->body_len = 0;
-	k->is_head = d->parser.method == HTTP_HEAD;
-	k->http_major = t->req.http_major;
-	k->http_minor = t->req.http_minor;
-	k->method_len = dp_http_keep(k->method, sizeof(k->method), &t->req.method);
-	k->uri_len = dp_http_keep(k->uri, sizeof(k->uri), &t->req.uri);
-	k->host_len = dp_http_keep(k->host, sizeof(k->host), mt_msg_known(&t->req, MT_HDR_HOST));
-	k->ua_len = dp_http_keep(k->ua, sizeof(k->ua), mt_msg_known(&t->req, MT_HDR_USER_AGENT));
+	if (f->has_text) {
+		struct dp_http_kept *k = &s->kept[(size_t)(f - s->q) % DP_HTTP_PIPELINE];
+
+		k->http_major = t->req.http_major;
+		k->http_minor = t->req.http_minor;
+		k->method_len = dp_http_keep(k->method, sizeof(k->method), &t->req.method);
+		k->uri_len = dp_http_keep(k->uri, sizeof(k->uri), &t->req.uri);
+		k->host_len = dp_http_keep(k->host, sizeof(k->host),
+					   mt_msg_known(&t->req, MT_HDR_HOST));
+		k->ua_len = dp_http_keep(k->ua, sizeof(k->ua),
+					 mt_msg_known(&t->req, MT_HDR_USER_AGENT));
+	}
 	return 0;
 }
 
@@ -431,7 +464,7 @@ dp_http_response_head(struct dp_http_ctx *c, struct dp_http_dir *d)
 {
 	struct dp_http_sess *s = d->sess;
 	struct mt_txn *t = &c->txn;
-	const struct dp_http_kept *k;
+	const struct dp_http_inflight *f;
 	uint16_t code = d->parser.status_code;
 
 	if (code >= 100 && code < 200 && code != 101) {
@@ -440,22 +473,28 @@ dp_http_response_head(struct dp_http_ctx *c, struct dp_http_dir *d)
 		c->cnt.interim++;
 		return 0;
 	}
-	k = dp_http_pending(s);
+	f = dp_http_pending(s);
 	dp_http_txn_prepare(c, s);
-	dp_http_req_from_kept(&t->req, k);
+	dp_http_req_from_kept(&t->req, dp_http_text(s, f));
 	dp_http_msg_build(c, d, &t->resp);
-	if (k != NULL) {
-		t->txn_id = k->txn_id;
-		t->req_body_len = k->body_len;
+	if (f != NULL) {
+		t->txn_id = f->txn_id;
+		t->req_body_len = f->body_len;
 	} else {
-		t->txn_id = s->next_txn_id++;
-		if (s->lost_pending == 0)
-			c->cnt.orphan_responses++;
+		s->orphan = 1;
+		s->orphan_txn_id = s->next_txn_id++;
+		t->txn_id = s->orphan_txn_id;
+		c->cnt.orphan_responses++;
 	}
 	c->cnt.responses++;
 	c->ops.response(c->arg, t);
-	/* A response to HEAD has headers that describe a body it never sends. */
-	return k != NULL && k->is_head ? 1 : 0;
+	/* No body, whatever the headers say: responses to HEAD, 204 and 304
+	 * (RFC 9112 6.3). A 2xx to CONNECT turns the flow into a tunnel. */
+	if (f != NULL && f->is_connect && code >= 200 && code < 300)
+		return 2;
+	if ((f != NULL && f->is_head) || code == 204 || code == 304)
+		return 1;
+	return 0;
 }
 
 static int
@@ -493,23 +532,22 @@ dp_http_txn_finish(struct dp_http_ctx *c, struct dp_http_sess *s, uint16_t statu
 		   uint64_t resp_body)
 {
 	struct mt_txn *t = &c->txn;
-	const struct dp_http_kept *k = dp_http_pending(s);
+	const struct dp_http_inflight *f = s->orphan ? NULL : dp_http_pending(s);
 
 	dp_http_txn_prepare(c, s);
-	dp_http_req_from_kept(&t->req, k);
+	dp_http_req_from_kept(&t->req, dp_http_text(s, f));
 	dp_http_msg_reset(&t->resp);
 	t->resp.status_code = status;
-	t->txn_id = k != NULL ? k->txn_id : 0;
-	t->req_body_len = k != NULL ? k->body_len : 0;
+	t->txn_id = f != NULL ? f->txn_id : s->orphan_txn_id;
+	t->req_body_len = f != NULL ? f->body_len : 0;
 	t->resp_body_len = resp_body;
 	c->cnt.txn_done++;
 	c->ops.txn_done(c->arg, t);
-	if (k != NULL) {
-		s->q_head = (uint8_t)((s->q_head + 1) % DP_HTTP_PIPELINE);
+	if (f != NULL) {
+		s->q_head = (uint8_t)((s->q_head + 1) % DP_HTTP_INFLIGHT);
 		s->q_count--;
-	} else if (s->lost_pending > 0) {
-		s->lost_pending--;
 	}
+	s->orphan = 0;
 }
 
 static int
@@ -522,11 +560,9 @@ dp_http_on_message_complete(llhttp_t *p)
 	d->msgs_done++;
 	if (d->dir == MT_DIR_TO_SERVER) {
 		/* The request body is complete: remember its size for the txn. */
-		if (s->q_count > 0) {
-			struct dp_http_kept *k =
-				&s->q[(s->q_head + s->q_count - 1) % DP_HTTP_PIPELINE];
-			k->body_len = s->req_body_len;
-		}
+		if (s->q_count > 0)
+			s->q[(s->q_head + s->q_count - 1) % DP_HTTP_INFLIGHT].body_len =
+				s->req_body_len;
 		return 0;
 	}
 	if (d->interim) {
@@ -677,12 +713,29 @@ dp_http_data(struct dp_http_ctx *c, struct dp_http_sess *s, int dir,
 		d->cur_base = p;   /* the head continues from an earlier segment */
 
 	err = llhttp_execute(&d->parser, (const char *)p, len);
+	/* A request asking to upgrade (WebSocket, h2c) or CONNECT pauses the
+	 * request parser; the server may well decline, so keep parsing until
+	 * the response says 101 (or 2xx to CONNECT). Otherwise a declined
+	 * upgrade would blind us to every later request on the connection. */
+	while (err == HPE_PAUSED_UPGRADE && dir == MT_DIR_TO_SERVER && !s->stopped) {
+		const uint8_t *at = (const uint8_t *)llhttp_get_error_pos(&d->parser);
+
+		llhttp_resume_after_upgrade(&d->parser);
+		if (at == NULL || at >= p + len) {
+			err = HPE_OK;
+			break;
+		}
+		err = llhttp_execute(&d->parser, (const char *)at, (size_t)(p + len - at));
+	}
+	if (s->stopped)
+		return -EPROTO;
 	if (err == HPE_OK) {
 		if (d->in_head && d->base_known)
 			dp_http_spill(c, d, d->cur_base, p + len);
 		return 0;
 	}
 	if (err == HPE_PAUSED_UPGRADE) {
+		/* The response side switched protocols: nothing more to parse. */
 		c->cnt.upgrades++;
 		s->stopped = 1;
 		return -EPROTO;

@@ -187,7 +187,8 @@ dp_pkt_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *out)
 	memset(out, 0, offsetof(struct dp_pkt, src_ip));
 	if (len < sizeof(struct rte_ether_hdr))
 		return dp_pkt_bad(out, DP_PKT_ERR_L2_SHORT);
-	type = rte_be_to_cpu_16(((const struct rte_ether_hdr *)frame)->ether_type);
+	/* Byte reads: frames need not be aligned (captures, tunnels). */
+	type = (uint16_t)(frame[12] << 8 | frame[13]);
 	while (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) {
 		const struct rte_vlan_hdr *vh;
 
@@ -195,9 +196,10 @@ dp_pkt_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *out)
 			return dp_pkt_bad(out, DP_PKT_ERR_L2_SHORT);
 		vh = (const struct rte_vlan_hdr *)(frame + off);
 		if (out->vlans == 0)
-			out->vlan_id = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
+			out->vlan_id = (uint16_t)((frame[off] << 8 | frame[off + 1]) & 0xfff);
 		out->vlans++;
-		type = rte_be_to_cpu_16(vh->eth_proto);
+		type = (uint16_t)(frame[off + 2] << 8 | frame[off + 3]);
+		(void)vh;
 		off += sizeof(*vh);
 	}
 	out->l3_off = (uint16_t)off;
@@ -231,11 +233,25 @@ dp_pkt_verify_csum(const uint8_t *frame, const struct dp_pkt *p)
 			return 0;
 		rc = rte_ipv4_udptcp_cksum_verify(ih, l4);
 	} else {
-		/* DPDK's IPv6 helper takes the L4 length from payload_len, which
-		 * is wrong once extension headers sit in between: skip those. */
-		if (p->l4_off != p->l3_off + sizeof(struct rte_ipv6_hdr))
-			return 0;
-		rc = rte_ipv6_udptcp_cksum_verify((const void *)(frame + p->l3_off), l4);
+		const struct rte_ipv6_hdr *ih = (const void *)(frame + p->l3_off);
+		uint32_t l4_len = (uint32_t)p->l3_off + p->l3_len - p->l4_off;
+		uint32_t sum;
+
+		if (p->l4_off == p->l3_off + sizeof(*ih)) {
+			rc = rte_ipv6_udptcp_cksum_verify(ih, l4);
+		} else {
+			/* DPDK's helper takes the L4 length from payload_len,
+			 * which counts extension headers too: sum the pseudo
+			 * header (RFC 8200 8.1) ourselves. */
+			uint32_t be_len = rte_cpu_to_be_32(l4_len);
+			uint32_t be_proto = rte_cpu_to_be_32(p->l4_proto);
+
+			sum = __rte_raw_cksum(ih->src_addr, 32, 0);
+			sum = __rte_raw_cksum(&be_len, 4, sum);
+			sum = __rte_raw_cksum(&be_proto, 4, sum);
+			sum = __rte_raw_cksum(l4, l4_len, sum);
+			rc = __rte_raw_cksum_reduce(sum) == 0xffff ? 0 : -1;
+		}
 	}
 	return rc == 0 ? 0 : -EBADMSG;
 }

@@ -320,6 +320,7 @@ dp_plane_create(const struct dp_params *p, char **err)
 		dp_err(err, "out of memory");
 		return NULL;
 	}
+	dp_flow_seed_random();
 	dp->p = *p;
 	dp->sh.p = &dp->p;
 	dp->sh.ts_dynfield = -1;

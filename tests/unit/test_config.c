@@ -106,7 +106,7 @@ test_dp_defaults(void)
 	CU_ASSERT_EQUAL(p.reasm_flow_cap, 256 * 1024);
 	CU_ASSERT_EQUAL(p.reasm_pool_bufs, 8192);
 	CU_ASSERT_TRUE(p.midstream);
-	CU_ASSERT_EQUAL(p.http_sessions, 65536);
+	CU_ASSERT_EQUAL(p.http_sessions, 16384);
 	CU_ASSERT_EQUAL(p.http_spill_size, 16384);
 	CU_ASSERT_EQUAL(p.http_spill_bufs, 1024);
 	CU_ASSERT_EQUAL(p.http_ports[0], 0);
