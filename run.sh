@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# apiguard quick start. Two commands, on a fresh Debian 12 machine, as root
+# (or with sudo available):
+#   ./run.sh demo   install what is missing, build, run the appliance on
+#                   built-in demo traffic (alerts with ATT&CK and OWASP tags)
+#   ./run.sh test   install what is missing, build, run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PKGS=(build-essential pkg-config meson ninja-build libdpdk-dev dpdk dpdk-dev
+      libhyperscan-dev libmicrohttpd-dev libcunit1-dev node-llhttp
+      libjansson-dev libyaml-dev zlib1g-dev libpcap-dev
+      python3 python3-scapy tshark tcpreplay curl iproute2 ethtool iputils-ping)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+install_deps() {
+	local missing=()
+	for p in "${PKGS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	if [ "${#missing[@]}" -gt 0 ]; then
+		echo ">>> installing: ${missing[*]}"
+		$SUDO apt-get update -q
+		# tshark asks whether non-root users may capture: answer no.
+		echo "wireshark-common wireshark-common/install-setuid boolean false" |
+			$SUDO debconf-set-selections
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+	fi
+}
+
+build() {
+	local dir=$1; shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@"
+	fi
+	ninja -C "$dir"
+}
+
+case "${1:-}" in
+demo)
+	install_deps
+	build build
+	out=$(mktemp -d /tmp/apiguard-demo.XXXXXX)
+	./build/tools/apiguard-gen --scenario demo -o "$out/demo.pcap" --manifest "$out/demo.json"
+	echo ">>> apiguard -r $out/demo.pcap -l $out"
+	$SUDO ./build/control/apiguard -r "$out/demo.pcap" -w "$out/forwarded.pcap" -l "$out"
+	echo ">>> alerts (EVE JSON): $out/eve.json   counters: $out/stats.json"
+	;;
+test)
+	install_deps
+	build build
+	rc=0
+	meson test -C build --print-errorlogs --num-processes 2 || rc=1
+	# The unit suites again under AddressSanitizer and UBSan.
+	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit || rc=1
+	# One closing line over both runs.
+	/usr/bin/python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+	exit $rc
+	;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac
