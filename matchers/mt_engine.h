@@ -157,6 +157,55 @@ int mt_match_request(const struct mt_engine *e, struct mt_scratch *s,
 int mt_match_response(const struct mt_engine *e, struct mt_scratch *s,
 		      const struct mt_txn *t, struct mt_result *out);
 
+/**
+ * Body inspection (streaming): one mt_body per message body (request body
+ * = dir 0, response body = dir 1). The data plane hands de-chunked body
+ * bytes as they arrive, segment by segment; the body matcher inflates
+ * gzip/deflate content (Content-Encoding of @p t's message head, bounded
+ * by a per-body cap), runs the body buffers' Hyperscan databases in
+ * streaming mode so a pattern split across segments or chunks is found,
+ * and confirms candidate rules at mt_body_end() (or as soon as a rule can
+ * be decided). Memory comes from the scratch's preallocated pools: no heap
+ * on the hot path; when a pool is empty, mt_body_begin() returns -ENOBUFS
+ * and the caller counts it.
+ */
+struct mt_body;
+
+/**
+ * Start inspecting a body.
+ * @param t    the transaction (its head for @p dir is valid now)
+ * @param dir  MT_DIR_TO_SERVER (request body) or MT_DIR_TO_CLIENT
+ * @param out  receives the state, or NULL when no loaded rule inspects
+ *             this body (then 0 is returned and nothing else is needed)
+ * @return 0, or a negative errno (-ENOBUFS: pool empty).
+ */
+int mt_body_begin(const struct mt_engine *e, struct mt_scratch *s,
+		  const struct mt_txn *t, int dir, struct mt_body **out);
+
+/**
+ * Feed body bytes (already de-chunked). Hits decided on these bytes are
+ * reported in @p res (n_hits may be 0).
+ * @return number of hits, or a negative errno (the caller applies its
+ *         fail policy and should call mt_body_abort()).
+ */
+int mt_body_data(const struct mt_engine *e, struct mt_scratch *s, struct mt_body *b,
+		 const struct mt_txn *t, const uint8_t *p, uint32_t len,
+		 struct mt_result *res);
+
+/**
+ * End of the body: close the streams, decide the remaining candidate
+ * rules, free @p b. @return number of hits or a negative errno.
+ */
+int mt_body_end(const struct mt_engine *e, struct mt_scratch *s, struct mt_body *b,
+		const struct mt_txn *t, struct mt_result *res);
+
+/**
+ * Drop a body's state without matching (flow ended, generation changed).
+ * Must not touch the engine that began it (it may be gone): only @p s's
+ * pools.
+ */
+void mt_body_abort(struct mt_scratch *s, struct mt_body *b);
+
 /** Free the errors' storage and reset the list. */
 void mt_errors_clear(struct mt_errors *errs);
 
