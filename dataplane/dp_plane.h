@@ -26,6 +26,9 @@
  */
 struct dp_gen {
 	uint64_t id;
+	/** Open bodies still matched by this generation (atomic): an old
+	 * generation may be freed once it has quiesced and this is 0. */
+	uint32_t body_refs;
 	const struct mt_engine *engine;              /**< may be NULL: no rules */
 	struct mt_scratch *scratch[DP_MAX_WORKERS];  /**< [worker id] */
 };

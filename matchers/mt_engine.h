@@ -200,9 +200,13 @@ int mt_body_end(const struct mt_engine *e, struct mt_scratch *s, struct mt_body 
 		const struct mt_txn *t, struct mt_result *res);
 
 /**
- * Drop a body's state without matching (flow ended, generation changed).
- * Must not touch the engine that began it (it may be gone): only @p s's
- * pools.
+ * Drop a body's state without matching (flow ended, parse error, fail
+ * policy). @p s is the scratch the body began with.
+ *
+ * Lifetime: a body is matched to its end by the engine and scratch it
+ * began with, even after a newer generation is published; the data plane
+ * keeps that generation alive (a count of open bodies) until the last one
+ * ends.
  */
 void mt_body_abort(struct mt_scratch *s, struct mt_body *b);
 
