@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 PKGS=(build-essential pkg-config meson ninja-build libdpdk-dev dpdk dpdk-dev
       libhyperscan-dev libmicrohttpd-dev libcunit1-dev node-llhttp
-      libjansson-dev libyaml-dev zlib1g-dev libpcap-dev
+      libjansson-dev libyaml-dev zlib1g-dev libpcap-dev libssl-dev
       python3 python3-scapy tshark tcpreplay curl iproute2 ethtool iputils-ping)
 
 SUDO=""
