@@ -512,18 +512,47 @@ dp_http_on_headers_complete(llhttp_t *p)
 	return rc;
 }
 
+/* The transaction view during a body: kept request fields, status. */
+static void
+dp_http_body_txn(struct dp_http_ctx *c, struct dp_http_sess *s, int dir)
+{
+	struct mt_txn *t = &c->txn;
+	const struct dp_http_inflight *f;
+
+	dp_http_txn_prepare(c, s);
+	if (dir == MT_DIR_TO_SERVER) {
+		/* The request being received is the newest in flight. */
+		f = s->q_count ? &s->q[(s->q_head + s->q_count - 1) % DP_HTTP_INFLIGHT] : NULL;
+		dp_http_msg_reset(&t->resp);
+	} else {
+		f = s->orphan ? NULL : dp_http_pending(s);
+		dp_http_msg_reset(&t->resp);
+		t->resp.status_code = s->d[MT_DIR_TO_CLIENT].parser.status_code;
+	}
+	dp_http_req_from_kept(&t->req, dp_http_text(s, f));
+	t->txn_id = f != NULL ? f->txn_id : s->orphan_txn_id;
+	t->req_body_len = s->req_body_len;
+	t->resp_body_len = s->resp_body_len;
+}
+
 static int
 dp_http_on_body(llhttp_t *p, const char *at, size_t n)
 {
 	struct dp_http_dir *d = dp_http_dir_of(p);
 	struct dp_http_sess *s = d->sess;
 
-	(void)at;
-	s->ctx->cnt.body_bytes[d->dir] += n;
+	struct dp_http_ctx *c = s->ctx;
+
+	c->cnt.body_bytes[d->dir] += n;
 	if (d->dir == MT_DIR_TO_SERVER)
 		s->req_body_len += n;
 	else
 		s->resp_body_len += n;
+	/* Filler over a TCP gap is counted but never inspected. */
+	if (c->ops.body != NULL && !d->skipping) {
+		dp_http_body_txn(c, s, d->dir);
+		c->ops.body(c->arg, &c->txn, d->dir, (const uint8_t *)at, (uint32_t)n);
+	}
 	return 0;
 }
 
@@ -558,15 +587,19 @@ dp_http_on_message_complete(llhttp_t *p)
 	struct dp_http_ctx *c = s->ctx;
 
 	d->msgs_done++;
+	if (d->interim) {
+		d->interim = 0;
+		return 0;
+	}
+	if (c->ops.msg_end != NULL) {
+		dp_http_body_txn(c, s, d->dir);
+		c->ops.msg_end(c->arg, &c->txn, d->dir);
+	}
 	if (d->dir == MT_DIR_TO_SERVER) {
 		/* The request body is complete: remember its size for the txn. */
 		if (s->q_count > 0)
 			s->q[(s->q_head + s->q_count - 1) % DP_HTTP_INFLIGHT].body_len =
 				s->req_body_len;
-		return 0;
-	}
-	if (d->interim) {
-		d->interim = 0;
 		return 0;
 	}
 	dp_http_txn_finish(c, s, p->status_code, s->resp_body_len);

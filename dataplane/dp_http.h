@@ -47,6 +47,15 @@ struct dp_http_ops {
 	void (*txn_done)(void *arg, struct mt_txn *t);
 	/** Parse error in direction @p dir; the session stops parsing that flow. */
 	void (*error)(void *arg, int dir, int llhttp_errno);
+	/**
+	 * Body bytes of direction @p dir, de-chunked, in order (optional).
+	 * @p t carries the flow, time and txn id; its heads are NOT valid
+	 * here (the packets that carried them may be gone), except the kept
+	 * request fields and the response status.
+	 */
+	void (*body)(void *arg, struct mt_txn *t, int dir, const uint8_t *p, uint32_t len);
+	/** The message of direction @p dir ended (optional; not for 1xx). */
+	void (*msg_end)(void *arg, struct mt_txn *t, int dir);
 };
 
 /** Counters (per worker). */
