@@ -421,6 +421,11 @@ dp_plane_create(const struct dp_params *p, char **err)
 		dp_err(err, "cannot create the RCU state");
 		goto fail;
 	}
+	dp->sh.blocklist = dp_block_create("ag_blocklist", DP_BLOCKLIST_MAX, dp->sh.qsbr);
+	if (dp->sh.blocklist == NULL) {
+		dp_err(err, "cannot create the blocklist: %s", strerror(errno));
+		goto fail;
+	}
 
 	lcore = rte_get_next_lcore(-1, 1, 0);
 	if (dp->sh.software) {
@@ -711,6 +716,7 @@ dp_plane_destroy(struct dp_plane *dp)
 		(void)rte_eth_dev_close(dp->sh.port_id[i]);
 	rte_ring_free(dp->sh.alert_ring);
 	rte_mempool_free(dp->sh.alert_pool);
+	dp_block_destroy(dp->sh.blocklist);
 	rte_free(dp->sh.qsbr);
 	rte_mempool_free(dp->sh.pkt_pool);
 	free(dp);
@@ -791,7 +797,7 @@ static const struct dp_stat_field dp_flow_fields[] = {
 	DP_STAT_FIELD(struct dp_flow_counters, active),
 };
 
-#define DP_STAT_MAX 128
+#define DP_STAT_MAX 160
 
 /* Walk every per-worker counter as (prefixed name, value). */
 static unsigned int
@@ -907,6 +913,12 @@ dp_plane_mem_estimate(const struct dp_params *p)
 	/* Pools round up, rte_hash adds buckets and EAL keeps its own heap:
 	 * be generous, untouched pages cost nothing without hugepages. */
 	return ((size_t)p->n_workers * worker + shared) * 3 / 2 + ((size_t)128 << 20);
+}
+
+struct dp_blocklist *
+dp_plane_blocklist(struct dp_plane *dp)
+{
+	return dp->sh.blocklist;
 }
 
 bool

@@ -76,6 +76,7 @@ struct dp_alert {
 };
 
 struct dp_plane;
+struct dp_blocklist;
 
 /**
  * Configure ports, pools and workers (lcores not started yet).
@@ -156,6 +157,12 @@ size_t dp_plane_mem_estimate(const struct dp_params *p);
 uint16_t dp_plane_n_workers(const struct dp_plane *dp);
 uint16_t dp_plane_n_ports(const struct dp_plane *dp);
 const char *dp_plane_port_name(const struct dp_plane *dp, uint16_t idx);
+/** Clients and identities blocked, with expiry (for control/analytics). */
+struct dp_blocklist *dp_plane_blocklist(struct dp_plane *dp);
+
+/** Most blocklist entries. */
+#define DP_BLOCKLIST_MAX 65536
+
 /** true when flow time comes from packet timestamps (captures). */
 bool dp_plane_packet_time(const struct dp_plane *dp);
 

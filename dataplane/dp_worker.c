@@ -179,6 +179,17 @@ dp_apply_result(struct dp_worker *w, const struct mt_txn *t, int dir, int rc)
 
 /* ---- HTTP upcalls ------------------------------------------------------ */
 
+static bool
+dp_client_blocked(const struct dp_worker *w, const struct dp_flow *f)
+{
+	struct dp_block_key k;
+
+	if (w->sh->blocklist == NULL || dp_block_count(w->sh->blocklist) == 0)
+		return false;
+	dp_block_client_key(&k, f->tuple.family, f->tuple.client_ip);
+	return dp_block_check(w->sh->blocklist, &k, w->now_ns);
+}
+
 static void
 dp_on_request(void *arg, struct mt_txn *t)
 {
@@ -186,6 +197,13 @@ dp_on_request(void *arg, struct mt_txn *t)
 	const struct dp_gen *g = w->gen;
 	int rc;
 
+	if (dp_client_blocked(w, w->cur_flow)) {
+		/* Blocked after the flow began: stop it at its next request. */
+		w->cnt.blocked_requests++;
+		w->cur_flow->flags |= DP_FLOW_F_DROP;
+		w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
+		return;
+	}
 	if (g == NULL || g->engine == NULL || (w->cur_flow->flags & DP_FLOW_F_NOINSPECT))
 		return;
 	rc = mt_match_request(g->engine, g->scratch[w->id], t, &w->res);
@@ -532,6 +550,10 @@ dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
 		}
 		w->cnt.fail_open++;
 		return 1;
+	}
+	if (created && dp_client_blocked(w, f)) {
+		f->flags |= DP_FLOW_F_DROP;
+		w->cnt.blocked_flows++;
 	}
 	dir = dp_flow_dir(f, src_is_lo);
 	f->pkts[dir]++;

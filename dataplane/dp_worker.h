@@ -14,6 +14,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "dp_block.h"
 #include "dp_flow.h"
 #include "dp_http.h"
 #include "dp_params.h"
@@ -30,7 +31,8 @@
 	X(vlan)         X(csum_bad)     X(multiseg)     X(oversize)               \
 	X(flow_alloc_failed) X(noinspect_packets) X(alerts) X(alerts_lost)        \
 	X(matcher_errors) X(rejects)    X(rst_sent)     X(fail_open)              \
-	X(fail_closed)  X(http_sessions_failed) X(ring_full) X(sink_packets)
+	X(fail_closed)  X(http_sessions_failed) X(ring_full) X(sink_packets)       \
+	X(blocked_flows) X(blocked_requests)
 
 struct dp_worker_counters {
 #define DP_X(n) uint64_t n;
@@ -82,6 +84,7 @@ struct dp_plane_shared {
 	struct rte_ring *alert_ring;
 	struct rte_mempool *alert_pool;
 	struct rte_mempool *pkt_pool;
+	struct dp_blocklist *blocklist;        /* written by control/analytics, read lock-free */
 	uint16_t port_id[DP_MAX_PORTS];        /* params index -> DPDK port id */
 	int16_t out_idx[RTE_MAX_ETHPORTS];     /* DPDK port id -> params index of peer, -1 sink */
 	int16_t idx_of_port[RTE_MAX_ETHPORTS]; /* DPDK port id -> params index */
