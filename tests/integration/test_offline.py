@@ -448,6 +448,67 @@ def drop_rule(env):
           "" if not nohit else "%d flows without, e.g. %s" % (len(nohit), nohit[:2]))
 
 
+# ---------------------------------------------------------------- check 4b
+
+REJECT_RULES = r"""# test_offline: reject the Log4Shell request, alert on nothing else
+reject http any any -> any any (msg:"offline test - reject jndi"; flow:established,to_server; http.header; content:"${jndi:"; metadata: mitre_technique_id T1190, owasp_api API8:2023; sid:9100010; rev:1;)
+"""
+
+
+def reject_rule(env):
+    """reject: the completing packet is dropped, and two TCP RSTs go out,
+    one to each end, with sequence numbers each end will accept."""
+    pcap, man = env.generate("reject", ["--flows", "200", "--attacks", "log4shell",
+                                        "--attack-share", "0.1"], seed=53)
+    rules = env.path("reject.rules")
+    with open(rules, "w") as f:
+        f.write(REJECT_RULES)
+    frames = op.read_pcap(pcap)
+    flows = op.flows_of(frames, server_port=80)
+    by_client = {(op.canon_ip(f.client[0]), f.client[1]): f
+                 for f in flows.values() if f.client}
+    clients = {(op.canon_ip(a["client_ip"]), a["client_port"])
+               for a in man["attack_requests"] if a["kind"] == "log4shell"}
+    completing = {}
+    for c in clients:
+        f = by_client.get(c)
+        q = next((q for q in f.requests() if b"${jndi:" in q["head"]), None) if f else None
+        if q is not None:
+            completing[c] = op.dissect(frames[f.completing_index(q["head_end"])])
+    check("[4b] reject: log4shell requests located", len(completing) == len(clients) > 0,
+          "%d of %d" % (len(completing), len(clients)))
+    out = env.path("reject.out.pcap")
+    r = env.run(pcap, out=out, rules=rules)
+    if r is None:
+        return
+    rsts = [op.dissect(fr) for fr in op.read_pcap(out)]
+    rsts = [p for p in rsts if p is not None and p.flags & op.TCP_RST]
+    orig_rsts = sum(1 for fr in frames
+                    if (lambda p: p is not None and p.flags & op.TCP_RST)(op.dissect(fr)))
+    bad = []
+    for c, pk in completing.items():
+        to_server = [p for p in rsts if (op.canon_ip(p.src), p.sport) == c
+                     and p.seq == pk.seq]
+        to_client = [p for p in rsts if (op.canon_ip(p.dst), p.dport) == c
+                     and p.sport == pk.dport]
+        if len(to_server) != 1 or len(to_client) != 1:
+            bad.append("%s: %d to server, %d to client" % (c, len(to_server), len(to_client)))
+    check("[4b] reject: one RST to each end of every rejected flow", not bad,
+          "%d RSTs" % len(rsts) if not bad else "; ".join(bad[:3]))
+    eq("[4b] reject: RSTs in the output", 2 * len(completing) + orig_rsts, len(rsts))
+    eq("[4b] reject: rejects counted", len(completing), total(r, "rejects"))
+    eq("[4b] reject: rst_sent counted", 2 * len(completing), total(r, "rst_sent"))
+    tshark = shutil.which("tshark")
+    if tshark:
+        res = subprocess.run([tshark, "-r", out, "-o", "tcp.check_checksum:TRUE",
+                              "-o", "ip.check_checksum:TRUE", "-Y",
+                              "tcp.flags.reset == 1 && (tcp.checksum.status == 2 || "
+                              "ip.checksum.status == 2)"],
+                             capture_output=True, text=True)
+        check("[4b] reject: RST checksums valid (tshark)", res.returncode == 0 and
+              res.stdout.strip() == "", res.stdout[:300] + res.stderr[:300])
+
+
 # ---------------------------------------------------------------- check 5
 
 def ip_csum(b):
@@ -600,6 +661,7 @@ def main():
             expected_alerts(env, name, base + g, kw, tech, owasp, sid_kinds)
         benign(env, tech, owasp)
         drop_rule(env)
+        reject_rule(env)
         robustness(env, rules)
         concurrency(env, rules)
 
