@@ -225,8 +225,14 @@ SRV_PID=$!
 
 # ---- apiguard ---------------------------------------------------------------
 REST_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# WORKERS=2 runs the software distribution stage (an I/O lcore and two
+# workers: four lcores, oversubscribed on two cores on purpose).
+WORKERS=${WORKERS:-1}
+LCORES="0-1"
+[ "$WORKERS" -gt 1 ] && LCORES="(0-$((WORKERS + 1)))@(0-1)"
 cat > "$TMP/inline.yaml" <<EOF
 dataplane:
+  workers: $WORKERS
   ports:
     - name: net_af_packet0
       peer: net_af_packet1
@@ -244,7 +250,7 @@ EOF
 # AF_PACKET vdevs work without hugepages; -l 0-1 gives one main and one
 # worker lcore on this 2-core machine.
 "$AG" --no-huge -m 512 --no-pci --file-prefix "$PREFIX" \
-	--vdev "net_af_packet0,iface=$DA" --vdev "net_af_packet1,iface=$DB" -l 0-1 \
+	--vdev "net_af_packet0,iface=$DA" --vdev "net_af_packet1,iface=$DB" --lcores "$LCORES" \
 	-- -c "$TMP/inline.yaml" -S "$TMP/test.rules" -l "$LOG" \
 	>"$TMP/apiguard.out" 2>&1 &
 AG_PID=$!
