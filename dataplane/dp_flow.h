@@ -21,6 +21,8 @@
 #include "mt_txn.h"
 
 struct dp_http_sess;
+struct dp_gen;
+struct mt_body;
 
 /** Direction-independent key: the (ip, port) pair that sorts lower comes first. */
 struct dp_flow_key {
@@ -64,6 +66,8 @@ struct dp_flow {
 	struct mt_flow_tuple tuple;  /**< client/server view, handed to matchers */
 	struct dp_tcp_conn tcp;
 	struct dp_http_sess *http;   /**< NULL until the first payload */
+	struct mt_body *body[2];     /**< body inspection per direction, or NULL */
+	struct dp_gen *body_gen[2];  /**< the generation each body began with */
 };
 
 TAILQ_HEAD(dp_flow_list, dp_flow);

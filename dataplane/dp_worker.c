@@ -177,6 +177,99 @@ dp_apply_result(struct dp_worker *w, const struct mt_txn *t, int dir, int rc)
 	w->cur_verdict = RTE_MAX(w->cur_verdict, res->verdict);
 }
 
+/* ---- body inspection ---------------------------------------------------- */
+
+/* A body holds a reference on the generation it began with, so that the
+ * control plane frees that generation only after the body ended. */
+static void
+dp_body_release(struct dp_worker *w, struct dp_flow *f, int dir, bool abort)
+{
+	struct dp_gen *g = f->body_gen[dir];
+
+	if (f->body[dir] == NULL)
+		return;
+	if (abort)
+		mt_body_abort(g->scratch[w->id], f->body[dir]);
+	f->body[dir] = NULL;
+	f->body_gen[dir] = NULL;
+	__atomic_sub_fetch(&g->body_refs, 1, __ATOMIC_RELEASE);
+}
+
+static bool
+dp_msg_has_body(const struct mt_txn *t, int dir)
+{
+	const struct mt_http_msg *m = dir ? &t->resp : &t->req;
+
+	if (m->chunked)
+		return true;
+	if (m->has_content_length)
+		return m->content_length > 0;
+	/* Without framing a request has no body; a response runs to close,
+	 * except those that never carry one. */
+	return dir == 1 && m->status_code != 204 && m->status_code != 304 &&
+	       m->status_code >= 200;
+}
+
+static void
+dp_body_begin(struct dp_worker *w, const struct mt_txn *t, int dir)
+{
+	struct dp_flow *f = w->cur_flow;
+	struct dp_gen *g = w->gen;
+	int rc;
+
+	if (g == NULL || g->engine == NULL ||
+	    (f->flags & (DP_FLOW_F_NOINSPECT | DP_FLOW_F_DROP)) || !dp_msg_has_body(t, dir))
+		return;
+	dp_body_release(w, f, dir, true);
+	rc = mt_body_begin(g->engine, g->scratch[w->id], t, dir, &f->body[dir]);
+	if (rc < 0) {
+		f->body[dir] = NULL;
+		w->cnt.body_begin_failed++;
+		dp_apply_result(w, t, dir, rc);
+		return;
+	}
+	if (f->body[dir] != NULL) {
+		f->body_gen[dir] = g;
+		__atomic_add_fetch(&g->body_refs, 1, __ATOMIC_ACQ_REL);
+		w->cnt.bodies_inspected++;
+	}
+}
+
+static void
+dp_on_body(void *arg, struct mt_txn *t, int dir, const uint8_t *p, uint32_t len)
+{
+	struct dp_worker *w = arg;
+	struct dp_flow *f = w->cur_flow;
+	struct dp_gen *g = f->body_gen[dir];
+	int rc;
+
+	if (f->body[dir] == NULL)
+		return;
+	if (f->flags & (DP_FLOW_F_NOINSPECT | DP_FLOW_F_DROP)) {
+		dp_body_release(w, f, dir, true);
+		return;
+	}
+	rc = mt_body_data(g->engine, g->scratch[w->id], f->body[dir], t, p, len, &w->res);
+	if (rc < 0)
+		dp_body_release(w, f, dir, true);
+	dp_apply_result(w, t, dir, rc);
+}
+
+static void
+dp_on_msg_end(void *arg, struct mt_txn *t, int dir)
+{
+	struct dp_worker *w = arg;
+	struct dp_flow *f = w->cur_flow;
+	struct dp_gen *g = f->body_gen[dir];
+	int rc;
+
+	if (f->body[dir] == NULL)
+		return;
+	rc = mt_body_end(g->engine, g->scratch[w->id], f->body[dir], t, &w->res);
+	dp_body_release(w, f, dir, false);
+	dp_apply_result(w, t, dir, rc);
+}
+
 /* ---- HTTP upcalls ------------------------------------------------------ */
 
 static bool
@@ -208,6 +301,7 @@ dp_on_request(void *arg, struct mt_txn *t)
 		return;
 	rc = mt_match_request(g->engine, g->scratch[w->id], t, &w->res);
 	dp_apply_result(w, t, 0, rc);
+	dp_body_begin(w, t, 0);
 }
 
 static void
@@ -221,6 +315,7 @@ dp_on_response(void *arg, struct mt_txn *t)
 		return;
 	rc = mt_match_response(g->engine, g->scratch[w->id], t, &w->res);
 	dp_apply_result(w, t, 1, rc);
+	dp_body_begin(w, t, 1);
 }
 
 static void
@@ -262,6 +357,8 @@ const struct dp_http_ops dp_worker_http_ops = {
 	.response = dp_on_response,
 	.txn_done = dp_on_txn_done,
 	.error = dp_on_http_error,
+	.body = dp_on_body,
+	.msg_end = dp_on_msg_end,
 };
 
 /* ---- TCP upcalls ------------------------------------------------------- */
@@ -340,6 +437,8 @@ dp_worker_flow_release(void *arg, struct dp_flow *f)
 		dp_http_sess_close(&w->http, f->http, w);
 		f->http = NULL;
 	}
+	dp_body_release(w, f, 0, true);
+	dp_body_release(w, f, 1, true);
 	w->cur_flow = saved;
 }
 

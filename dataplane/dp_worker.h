@@ -32,7 +32,7 @@
 	X(flow_alloc_failed) X(noinspect_packets) X(alerts) X(alerts_lost)        \
 	X(matcher_errors) X(rejects)    X(rst_sent)     X(fail_open)              \
 	X(fail_closed)  X(http_sessions_failed) X(ring_full) X(sink_packets)       \
-	X(blocked_flows) X(blocked_requests)
+	X(blocked_flows) X(blocked_requests) X(bodies_inspected) X(body_begin_failed)
 
 struct dp_worker_counters {
 #define DP_X(n) uint64_t n;

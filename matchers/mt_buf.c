@@ -38,6 +38,9 @@ static const struct {
 	[MT_B_RESPONSE_LINE] = {"http.response_line", MT_SIDE_RESP},
 	[MT_B_SERVER] = {"http.server", MT_SIDE_RESP},
 	[MT_B_LOCATION] = {"http.location", MT_SIDE_RESP},
+	[MT_B_REQ_BODY] = {"http.request_body", MT_SIDE_REQ},
+	[MT_B_RESP_BODY] = {"http.response_body", MT_SIDE_RESP},
+	[MT_B_FILE_DATA] = {"file_data", MT_SIDE_BOTH},
 };
 
 const char *
@@ -404,5 +407,6 @@ mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id)
 		if (w.trunc)
 			s->truncated++;
 	}
+	/* body kinds stay absent here: mt_body.c confirms them against its window */
 	return b;
 }

@@ -188,8 +188,8 @@ items(struct cctx *c, const struct mt_item *it, int n, const uint8_t *buf, uint3
 	return items(c, it + 1, n - 1, buf, len, prev_end);
 }
 
-static bool
-addrs_match(const struct mt_rule *r, const struct mt_txn *t)
+bool
+mt_confirm_addrs(const struct mt_rule *r, const struct mt_txn *t)
 {
 	const struct mt_flow_tuple *tp = t->tuple;
 	const uint8_t *sip, *dip;
@@ -235,7 +235,7 @@ mt_confirm_rule(const struct mt_rule *r, struct mt_scratch *s, const struct mt_t
 {
 	struct cctx c = {.s = s};
 
-	if (!addrs_match(r, t))
+	if (!mt_confirm_addrs(r, t))
 		return 0;
 	s->budget = MT_CONFIRM_BUDGET;
 	for (uint16_t g = 0; g < r->n_groups; g++) {
@@ -250,4 +250,37 @@ mt_confirm_rule(const struct mt_rule *r, struct mt_scratch *s, const struct mt_t
 			return rc;
 	}
 	return 1;
+}
+
+int
+mt_confirm_head_groups(const struct mt_rule *r, struct mt_scratch *s, const struct mt_txn *t)
+{
+	struct cctx c = {.s = s};
+
+	s->budget = MT_CONFIRM_BUDGET;
+	for (uint16_t g = 0; g < r->n_groups; g++) {
+		const struct mt_group *grp = &r->groups[g];
+		const struct mt_bufv *b;
+		int rc;
+
+		if (mt_buf_kind_is_body(MT_BUFID_KIND(grp->buf)))
+			continue;
+		b = mt_buf_get(s, t, grp->buf);
+		if (b->p == NULL)
+			return 0;
+		rc = items(&c, grp->items, grp->n, b->p, b->len, 0);
+		if (rc <= 0)
+			return rc;
+	}
+	return 1;
+}
+
+int
+mt_confirm_group(const struct mt_group *g, struct mt_scratch *s, const uint8_t *p, uint32_t len)
+{
+	static const uint8_t empty[1];
+	struct cctx c = {.s = s};
+
+	s->budget = MT_CONFIRM_BUDGET;
+	return items(&c, g->items, g->n, p != NULL ? p : empty, len, 0);
 }

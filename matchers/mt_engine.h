@@ -91,6 +91,10 @@ struct mt_engine_params {
 	size_t n_vars;
 	const char *classification_file;  /**< NULL: built-in classification */
 	const char *cache_dir;            /**< NULL: no on-disk database cache */
+	/** Bodies inspected at once per scratch (per worker); 0: default (64).
+	 *  Each costs about 150 KiB, preallocated by mt_scratch_create() when a
+	 *  loaded rule inspects a body. */
+	uint32_t max_bodies;
 };
 
 struct mt_engine;
@@ -144,6 +148,16 @@ int mt_scratch_prepare(struct mt_scratch *s, const struct mt_engine *e);
 
 /** Free a scratch. */
 void mt_scratch_destroy(struct mt_scratch *s);
+
+/**
+ * Report every counter of @p s (plain per-worker values; the control plane
+ * sums them over workers): fn(arg, name, value) once per counter, names
+ * stable (e.g. "body_pool_exhausted", "inflate_errors",
+ * "threshold_evictions"). Call from the thread that owns @p s, or accept
+ * slightly stale values.
+ */
+void mt_scratch_counters(const struct mt_scratch *s,
+			 void (*fn)(void *arg, const char *name, uint64_t v), void *arg);
 
 /**
  * Match rules over the request head (method, URI, headers) of @p t.

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include <hs.h>
+#include <zlib.h>
 
 #include "mt_engine.h"
 
@@ -51,8 +52,18 @@ enum mt_buf_kind {
 	MT_B_RESPONSE_LINE,
 	MT_B_SERVER,
 	MT_B_LOCATION,
+	/* body buffers: never built from a head; fed by mt_body_* (mt_body.c) */
+	MT_B_REQ_BODY,         /* http.request_body, http_client_body, pcre P */
+	MT_B_RESP_BODY,        /* http.response_body, http_server_body, pcre Q */
+	MT_B_FILE_DATA,        /* file_data, file.data: the body of the rule's direction */
 	MT_B__COUNT
 };
+
+static inline bool
+mt_buf_kind_is_body(unsigned kind)
+{
+	return kind == MT_B_REQ_BODY || kind == MT_B_RESP_BODY || kind == MT_B_FILE_DATA;
+}
 
 /** Which message a buffer kind may come from. */
 enum { MT_SIDE_REQ = 1, MT_SIDE_RESP = 2, MT_SIDE_BOTH = 3 };
@@ -157,7 +168,7 @@ int mt_classes_load(struct mt_pool *pool, const char *path, struct mt_classes *o
 const struct mt_class *mt_classes_find(const struct mt_classes *c, const char *name);
 extern const char mt_builtin_classification[];
 
-/* ---- threshold / detection_filter (parsed and stored; see RULES.md) ---- */
+/* ---- threshold / detection_filter (enforced per worker; mt_threshold.c) ---- */
 enum mt_thr_type { MT_THR_NONE, MT_THR_LIMIT, MT_THR_THRESHOLD, MT_THR_BOTH,
 		   MT_THR_DETECTION_FILTER };
 enum mt_thr_track { MT_TRACK_BY_SRC, MT_TRACK_BY_DST, MT_TRACK_BY_RULE, MT_TRACK_BY_BOTH };
@@ -185,6 +196,7 @@ struct mt_rule {
 	uint8_t flow;
 	uint8_t eval_side;     /* 0 request, 1 response */
 	uint8_t src_is_server; /* rule source address is the server */
+	int8_t body_dir;       /* body the rule inspects (0 request, 1 response), -1 none */
 	struct mt_addrset src, dst;
 	struct mt_portset sp, dp;
 	uint16_t n_groups;
@@ -214,6 +226,24 @@ struct mt_mpm {
 	uint32_t *rule_of;     /* pattern id -> rule index */
 };
 
+/* Rules that inspect the body of one direction (mt_stream.c). Local index
+ * k = position in rule[], which is in rule-load order. */
+enum mt_body_mode {
+	MT_BM_ALWAYS,          /* no positive body content: confirmed against the window */
+	MT_BM_PREFILTER,       /* a stream match makes it a candidate, confirmed against the window */
+	MT_BM_DECIDED,         /* its only body condition is the stream pattern: a match decides */
+};
+
+struct mt_body_idx {
+	uint32_t n;            /* rules whose body is this direction */
+	uint32_t *rule;        /* local -> global rule index */
+	uint8_t *mode;         /* enum mt_body_mode per local rule */
+	uint32_t *depth_end;   /* MT_BM_DECIDED: the match must end at or before (0: anywhere) */
+	hs_database_t *db;     /* HS_MODE_STREAM literal prefilter, NULL when n_pat == 0 */
+	uint32_t n_pat;
+	uint32_t *local_of;    /* pattern id -> local index */
+};
+
 struct mt_engine {
 	struct mt_pool pool;
 	struct mt_classes classes;
@@ -228,6 +258,9 @@ struct mt_engine {
 	size_t n_always[2];
 	/* buffers that some rule evaluated at this side inspects */
 	uint8_t uses_buf[2][MT_NBUFID];
+	struct mt_body_idx body[2];
+	uint32_t max_bodies;   /* concurrent bodies per scratch (mt_engine_params) */
+	uint32_t n_thr_rules;  /* rules with threshold or detection_filter */
 	hs_scratch_t *proto;   /* prototype scratch, big enough for every db */
 	bool from_cache;       /* databases came from the on-disk cache */
 	char cache_path[512];
@@ -236,6 +269,20 @@ struct mt_engine {
 int mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p,
 		struct mt_errors *errs, uint64_t key_lo, uint64_t key_hi);
 void mt_hs_free(struct mt_engine *e);
+
+/* Body index (mt_stream.c): mt_stream_index() is deterministic from the
+ * rules (run before the cache is read); mt_stream_compile() builds the
+ * streaming databases that the cache did not provide. */
+int mt_stream_index(struct mt_engine *e);
+int mt_stream_compile(struct mt_engine *e, struct mt_errors *errs);
+void mt_stream_free(struct mt_engine *e);
+/* Installs the process-wide Hyperscan stream allocator (once). */
+void mt_stream_allocator_install(void);
+/* Points the stream allocator of this thread at @p area (size bytes) for
+ * the next hs_open_stream, and declares [lo, hi) as memory that the
+ * stream free hook must not hand to free(). */
+void mt_stream_tls_set(void *area, size_t size, const void *lo, const void *hi);
+void mt_stream_tls_clear(void);
 
 /* ---- per-worker scratch ---- */
 #define MT_SCRATCH_ARENA (256u * 1024u)
@@ -246,6 +293,34 @@ struct mt_bufv {
 	uint32_t len;
 	uint32_t epoch;        /* built during call number 'epoch' */
 };
+
+/* Per-scratch counters, exported by mt_scratch_counters(): plain, per worker. */
+#define MT_SCRATCH_COUNTERS(X) \
+	X(body_begun) \
+	X(body_not_needed) \
+	X(body_ended) \
+	X(body_aborted) \
+	X(body_pool_exhausted) \
+	X(body_bytes_raw) \
+	X(body_bytes_inspected) \
+	X(body_bytes_beyond_window) \
+	X(body_decided_in_stream) \
+	X(body_confirmed_in_window) \
+	X(body_stream_errors) \
+	X(body_stream_alloc_fallback) \
+	X(inflate_bodies) \
+	X(inflate_errors) \
+	X(inflate_raw_deflate) \
+	X(inflate_cap_hits) \
+	X(inflate_trailing_bytes) \
+	X(encoding_unsupported) \
+	X(threshold_suppressed) \
+	X(threshold_evictions)
+
+struct mt_body_pool;
+struct mt_thr_table;
+
+#define MT_INFLATE_CHUNK (16u * 1024u)
 
 struct mt_scratch {
 	hs_scratch_t *hs;
@@ -258,6 +333,14 @@ struct mt_scratch {
 	uint32_t truncated;    /* buffers cut short by the caps (counter) */
 	uint32_t budget_exhausted;
 	int32_t budget;
+	struct {
+#define MT_X_FIELD(n) uint64_t n;
+		MT_SCRATCH_COUNTERS(MT_X_FIELD)
+#undef MT_X_FIELD
+	} ctr;
+	struct mt_body_pool *bodies;   /* NULL when no loaded rule inspects a body */
+	struct mt_thr_table *thr;      /* NULL when no rule has a threshold */
+	uint8_t zout[MT_INFLATE_CHUNK];  /* inflate output, consumed within one call */
 	bool double_encoded;   /* last URI normalisation saw %25xx */
 	struct mt_bufv bufs[MT_NBUFID];
 	uint8_t arena[MT_SCRATCH_ARENA];
@@ -272,6 +355,73 @@ uint32_t mt_uri_normalize(const uint8_t *in, uint32_t len, uint8_t *out, uint32_
 
 /* Full confirmation of one candidate rule: 1 match, 0 no match, <0 error. */
 int mt_confirm_rule(const struct mt_rule *r, struct mt_scratch *s, const struct mt_txn *t);
+/* Addresses and ports only. */
+bool mt_confirm_addrs(const struct mt_rule *r, const struct mt_txn *t);
+/* Every head group of @p r (body groups are skipped): 1, 0 or <0. */
+int mt_confirm_head_groups(const struct mt_rule *r, struct mt_scratch *s,
+			   const struct mt_txn *t);
+/* One group's items over [p, p+len): 1, 0 or <0. Resets the work budget. */
+int mt_confirm_group(const struct mt_group *g, struct mt_scratch *s, const uint8_t *p,
+		     uint32_t len);
+
+/* Starts a match call: new epoch for the buffer cache, empty arena. */
+void mt_scratch_new_call(struct mt_scratch *s);
+
+/* Appends confirmed rules (global indexes, rule order; the array is
+ * compacted in place) to @p out: applies threshold/detection_filter, then
+ * the pass precedence. */
+void mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
+	     uint32_t *rules, uint32_t n, struct mt_result *out);
+
+/* ---- inflate (mt_inflate.c) ---- */
+
+/* First body bytes kept to retry as raw deflate or to pass through. */
+#define MT_INFLATE_HEAD 64u
+/* zlib's memory per body: inflate state (~7 KiB) + 32 KiB window. */
+#define MT_INFLATE_ARENA (48u * 1024u)
+
+enum mt_inflate_state { MT_INF_RUN, MT_INF_DONE, MT_INF_CAPPED, MT_INF_PASS };
+
+struct mt_inflate {
+	z_stream zs;
+	uint8_t *arena;        /* MT_INFLATE_ARENA bytes, zlib's zalloc takes from it */
+	uint32_t arena_used;
+	uint8_t state;         /* enum mt_inflate_state */
+	bool raw_tried;
+	uint32_t head_len;
+	uint64_t in_total, out_total;
+	uint8_t head[MT_INFLATE_HEAD];
+};
+
+/* Receives decoded bytes; returns 0 or a negative errno (stops the feed). */
+typedef int (*mt_body_sink_fn)(void *ctx, const uint8_t *p, uint32_t n);
+
+/* Initialise over @p arena (no heap). 0 or -ENOMEM. */
+int mt_inflate_init(struct mt_inflate *z, uint8_t *arena);
+/* Inflate @p len bytes into @p sink through s->zout, up to MT_INFLATE_CAP
+ * decoded bytes. Corrupt input switches to passing the raw bytes through.
+ * 0 or the sink's error. */
+int mt_inflate_feed(struct mt_inflate *z, struct mt_scratch *s, const uint8_t *p,
+		    uint32_t len, mt_body_sink_fn sink, void *ctx);
+
+/* ---- scratch parts (mt_body.c, mt_threshold.c) ---- */
+int mt_body_pool_prepare(struct mt_scratch *s, const struct mt_engine *e);
+void mt_body_pool_free(struct mt_scratch *s);
+int mt_thr_prepare(struct mt_scratch *s, const struct mt_engine *e);
+void mt_thr_free(struct mt_scratch *s);
+/* true: report this hit; false: suppressed by threshold/detection_filter */
+bool mt_thr_check(struct mt_scratch *s, const struct mt_rule *r, const struct mt_txn *t);
+
+/* Inspection window per body: the first MT_BODY_WINDOW decoded bytes are
+ * kept for positional confirmation (Suricata's request-body-limit and
+ * response-body-limit default to 100 KiB). */
+#define MT_BODY_WINDOW (100u * 1024u)
+/* Most decompressed bytes per body (decompression bombs). */
+#define MT_INFLATE_CAP (1024u * 1024u)
+/* Default concurrent bodies per scratch when mt_engine_params.max_bodies is 0. */
+#define MT_BODY_DEFAULT_MAX 64u
+/* Threshold tracking entries per scratch. */
+#define MT_THR_ENTRIES 4096u
 
 /* Caseless/exact search; returns offset or -1. */
 int64_t mt_search(const uint8_t *hay, uint32_t hlen, const uint8_t *pat, uint32_t plen,

@@ -22,7 +22,7 @@
 
 #include <zlib.h>
 
-#define MT_CACHE_MAGIC "MTHSDB02"
+#define MT_CACHE_MAGIC "MTHSDB03"
 
 /* ---------- per-rule pcre databases ---------- */
 
@@ -192,6 +192,10 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 		const struct mt_rule *rule = e->rules[r];
 
 		slot[r] = 0;
+		if (rule->body_dir >= 0) {
+			slot[r] = -1; /* decided by the body matcher (mt_body.c) */
+			continue;
+		}
 		if (rule->fp_group >= 0) {
 			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
 			srcbuf[r] = rule->groups[rule->fp_group].buf;
@@ -210,7 +214,7 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 		}
 	}
 	for (size_t r = 0; r < e->n_rules; r++) {
-		if (!slot[r]) {
+		if (slot[r] == 0) {
 			uint8_t side = e->rules[r]->eval_side;
 			uint32_t *nv = realloc(e->always[side], sizeof(uint32_t) *
 					       (e->n_always[side] + 1));
@@ -226,7 +230,7 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 		for (uint8_t buf = 0; buf < MT_NBUFID; buf++) {
 			uint32_t n = 0;
 			for (size_t r = 0; r < e->n_rules; r++)
-				if (slot[r] && e->rules[r]->eval_side == side && srcbuf[r] == buf)
+				if (slot[r] == 1 && e->rules[r]->eval_side == side && srcbuf[r] == buf)
 					pats[n++] = (struct pat){(uint32_t)r, src[r]};
 			if (n == 0)
 				continue;
@@ -334,6 +338,10 @@ cache_save(struct mt_engine *e)
 		n = e->n_always[s];
 		ok = wr(f, &n, sizeof(n)) && wr(f, e->always[s], sizeof(uint32_t) * n);
 	}
+	/* streaming body databases; their pattern maps follow from the rules */
+	for (int d = 0; ok && d < 2; d++)
+		if (e->body[d].n_pat > 0)
+			ok = wr_db(f, e->body[d].db);
 	if (ok) {
 		uint32_t crc = (uint32_t)mt_cache_crc;
 		ok = fwrite(&crc, 1, sizeof(crc), f) == sizeof(crc);
@@ -348,6 +356,7 @@ static void
 cache_reset(struct mt_engine *e)
 {
 	mt_hs_free(e);
+	mt_stream_index(e); /* mt_hs_free dropped it with the databases */
 	e->from_cache = false;
 }
 
@@ -413,6 +422,9 @@ cache_load(struct mt_engine *e)
 		for (uint64_t k = 0; ok && k < n; k++)
 			ok = e->always[s][k] < e->n_rules;
 	}
+	for (int d = 0; ok && d < 2; d++)
+		if (e->body[d].n_pat > 0)
+			ok = (e->body[d].db = rd_db(f)) != NULL;
 	ok = ok && fgetc(f) == EOF;
 	fclose(f);
 	free(file);
@@ -438,6 +450,9 @@ grow_scratch(const struct mt_engine *e, hs_scratch_t **s)
 	for (size_t m = 0; m < e->n_mpm; m++)
 		if (hs_alloc_scratch(e->mpm[m].db, s) != HS_SUCCESS)
 			return -ENOMEM;
+	for (int d = 0; d < 2; d++)
+		if (e->body[d].db != NULL && hs_alloc_scratch(e->body[d].db, s) != HS_SUCCESS)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -449,9 +464,19 @@ mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p, struct mt_err
 	bool cached = false;
 
 	/* which buffers each side must build for confirmation */
-	for (size_t r = 0; r < e->n_rules; r++)
-		for (uint16_t g = 0; g < e->rules[r]->n_groups; g++)
-			e->uses_buf[e->rules[r]->eval_side][e->rules[r]->groups[g].buf] = 1;
+	for (size_t r = 0; r < e->n_rules; r++) {
+		const struct mt_rule *rule = e->rules[r];
+
+		for (uint16_t g = 0; g < rule->n_groups; g++)
+			e->uses_buf[rule->eval_side][rule->groups[g].buf] = 1;
+		if (rule->threshold.type != MT_THR_NONE ||
+		    rule->detection_filter.type != MT_THR_NONE)
+			e->n_thr_rules++;
+	}
+	e->max_bodies = p != NULL && p->max_bodies > 0 ? p->max_bodies : MT_BODY_DEFAULT_MAX;
+	rc = mt_stream_index(e);
+	if (rc < 0)
+		return rc;
 	if (p != NULL && p->cache_dir != NULL && p->cache_dir[0] != '\0') {
 		hs_platform_info_t plat;
 		const char *ver = hs_version();
@@ -472,6 +497,8 @@ mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p, struct mt_err
 		rc = compile_pcres(e, errs);
 		if (rc == 0)
 			rc = build_mpms(e, errs);
+		if (rc == 0)
+			rc = mt_stream_compile(e, errs);
 		if (rc < 0)
 			return rc;
 		if (e->cache_path[0] != '\0')
@@ -504,6 +531,7 @@ mt_hs_free(struct mt_engine *e)
 		e->always[s] = NULL;
 		e->n_always[s] = 0;
 	}
+	mt_stream_free(e);
 	if (e->proto != NULL) {
 		hs_free_scratch(e->proto);
 		e->proto = NULL;
@@ -550,7 +578,8 @@ mt_scratch_create(const struct mt_engine *e)
 		return NULL;
 	}
 	if ((e->proto != NULL && hs_clone_scratch(e->proto, &s->hs) != HS_SUCCESS) ||
-	    grow_cand(s, e->n_rules) < 0) {
+	    grow_cand(s, e->n_rules) < 0 || mt_body_pool_prepare(s, e) < 0 ||
+	    mt_thr_prepare(s, e) < 0) {
 		mt_scratch_destroy(s);
 		errno = ENOMEM;
 		return NULL;
@@ -561,11 +590,18 @@ mt_scratch_create(const struct mt_engine *e)
 int
 mt_scratch_prepare(struct mt_scratch *s, const struct mt_engine *e)
 {
+	int rc;
+
 	if (s == NULL || e == NULL)
 		return -EINVAL;
 	if (grow_scratch(e, &s->hs) < 0)
 		return -ENOMEM;
-	return grow_cand(s, e->n_rules);
+	rc = grow_cand(s, e->n_rules);
+	if (rc == 0)
+		rc = mt_body_pool_prepare(s, e);
+	if (rc == 0)
+		rc = mt_thr_prepare(s, e);
+	return rc;
 }
 
 void
@@ -575,6 +611,8 @@ mt_scratch_destroy(struct mt_scratch *s)
 		return;
 	if (s->hs != NULL)
 		hs_free_scratch(s->hs);
+	mt_body_pool_free(s);
+	mt_thr_free(s);
 	free(s->cand_mark);
 	free(s->cand);
 	free(s);

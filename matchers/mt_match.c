@@ -46,13 +46,64 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void
+mt_scratch_new_call(struct mt_scratch *s)
+{
+	if (++s->epoch == 0) {
+		/* wrapped: forget every stale mark */
+		memset(s->cand_mark, 0, sizeof(*s->cand_mark) * s->cap_rules);
+		for (unsigned i = 0; i < MT_NBUFID; i++)
+			s->bufs[i].epoch = 0;
+		s->epoch = 1;
+	}
+	s->arena_used = 0;
+	s->n_cand = 0;
+}
+
+void
+mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
+	uint32_t *rules, uint32_t n, struct mt_result *out)
+{
+	bool pass = false;
+	uint8_t verdict = MT_ACT_NONE;
+	uint32_t kept = 0;
+
+	/* threshold/detection_filter first: a suppressed hit neither alerts nor
+	 * acts (Suricata applies actions only for alerts that pass) */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mt_rule *r = e->rules[rules[i]];
+
+		if (!mt_thr_check(s, r, t))
+			continue;
+		rules[kept++] = rules[i];
+		if (r->info.action == MT_ACT_PASS)
+			pass = true;
+		else if (r->info.action > verdict)
+			verdict = r->info.action;
+	}
+	/* Suricata's action order: a matching pass rule suppresses the others */
+	if (pass)
+		verdict = MT_ACT_PASS;
+	for (uint32_t i = 0; i < kept; i++) {
+		const struct mt_rule *r = e->rules[rules[i]];
+
+		if (pass && r->info.action != MT_ACT_PASS)
+			continue;
+		if (out->n_hits < MT_MAX_HITS)
+			out->hits[out->n_hits++].rule = &r->info;
+		else
+			out->hits_dropped++;
+	}
+	if (verdict != MT_ACT_NONE && (verdict == MT_ACT_PASS || out->verdict != MT_ACT_PASS) &&
+	    (verdict == MT_ACT_PASS || verdict > out->verdict))
+		out->verdict = verdict;
+}
+
 static int
 match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 	   uint8_t side, struct mt_result *out)
 {
 	uint32_t n_match = 0;
-	bool pass = false;
-	uint8_t verdict = MT_ACT_NONE;
 
 	if (out != NULL) {
 		out->n_hits = 0;
@@ -63,15 +114,7 @@ match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn 
 		return -EINVAL;
 	if (s->cap_rules < e->n_rules || (e->proto != NULL && s->hs == NULL))
 		return -EINVAL; /* scratch not prepared for this engine */
-	if (++s->epoch == 0) {
-		/* wrapped: forget every stale mark */
-		memset(s->cand_mark, 0, sizeof(*s->cand_mark) * s->cap_rules);
-		for (unsigned i = 0; i < MT_NBUFID; i++)
-			s->bufs[i].epoch = 0;
-		s->epoch = 1;
-	}
-	s->arena_used = 0;
-	s->n_cand = 0;
+	mt_scratch_new_call(s);
 	if (side == 1 && t->resp.status_code == 0)
 		return 0;
 	for (size_t i = 0; i < e->n_mpm; i++) {
@@ -99,28 +142,10 @@ match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn 
 
 		if (rc < 0)
 			return rc;
-		if (rc == 0)
-			continue;
-		s->cand[n_match++] = s->cand[i];
-		if (r->info.action == MT_ACT_PASS)
-			pass = true;
-		else if (r->info.action > verdict)
-			verdict = r->info.action;
+		if (rc > 0)
+			s->cand[n_match++] = s->cand[i];
 	}
-	/* Suricata's action order: a matching pass rule suppresses the others */
-	if (pass)
-		verdict = MT_ACT_PASS;
-	for (uint32_t i = 0; i < n_match; i++) {
-		const struct mt_rule *r = e->rules[s->cand[i]];
-
-		if (pass && r->info.action != MT_ACT_PASS)
-			continue;
-		if (out->n_hits < MT_MAX_HITS)
-			out->hits[out->n_hits++].rule = &r->info;
-		else
-			out->hits_dropped++;
-	}
-	out->verdict = verdict;
+	mt_emit(e, s, t, s->cand, n_match, out);
 	return (int)out->n_hits;
 }
 

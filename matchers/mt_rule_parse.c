@@ -255,6 +255,8 @@ static const struct kwbuf sticky_kws[] = {
 	{"http_response_line", MT_B_RESPONSE_LINE}, {"http.server", MT_B_SERVER},
 	{"http.location", MT_B_LOCATION}, {"http.protocol", MT_B_PROTOCOL},
 	{"http.start", MT_B_START},
+	{"http.request_body", MT_B_REQ_BODY}, {"http.response_body", MT_B_RESP_BODY},
+	{"file_data", MT_B_FILE_DATA}, {"file.data", MT_B_FILE_DATA},
 };
 
 static const struct kwbuf modifier_kws[] = {
@@ -262,12 +264,13 @@ static const struct kwbuf modifier_kws[] = {
 	{"http_header", MT_B_HEADER}, {"http_raw_header", MT_B_HEADER_RAW},
 	{"http_cookie", MT_B_COOKIE}, {"http_user_agent", MT_B_UA}, {"http_host", MT_B_HOST},
 	{"http_raw_host", MT_B_HOST_RAW}, {"http_stat_code", MT_B_STAT_CODE},
-	{"http_stat_msg", MT_B_STAT_MSG},
+	{"http_stat_msg", MT_B_STAT_MSG}, {"http_client_body", MT_B_REQ_BODY},
+	{"http_server_body", MT_B_RESP_BODY},
 };
 
+/* body buffers that the engine cannot provide */
 static const char *const body_kws[] = {
-	"http.request_body", "http.response_body", "file_data", "file.data",
-	"http_client_body", "http_server_body", "http.response_body.raw",
+	"http.response_body.raw",
 };
 
 static int
@@ -692,10 +695,8 @@ kw_pcre(struct pctx *c, const char *kw, char *v)
 		case 'V': k = MT_B_UA; break;
 		case 'W': k = MT_B_HOST; break;
 		case 'Z': k = MT_B_HOST_RAW; break;
-		case 'P':
-		case 'Q':
-			perr(c, kw, "flag '%c': body inspection not yet supported", *f);
-			return;
+		case 'P': k = MT_B_REQ_BODY; break;
+		case 'Q': k = MT_B_RESP_BODY; break;
 		case 'E':
 			perr(c, kw, "flag 'E' (dollar end-only) is not supported by Hyperscan");
 			return;
@@ -1051,7 +1052,8 @@ do_option(struct pctx *c, char *name, char *val)
 	}
 	for (size_t i = 0; i < sizeof(body_kws) / sizeof(body_kws[0]); i++) {
 		if (strcmp(body_kws[i], name) == 0) {
-			perr(c, name, "body inspection not yet supported");
+			perr(c, name, "the raw (still encoded) body is not kept; use "
+			     "http.response_body, which is de-chunked and decompressed");
 			return;
 		}
 	}
@@ -1279,6 +1281,7 @@ finish(struct pctx *c)
 	r->n_groups = 0;
 	r->groups = mt_pool_alloc(c->pool, sizeof(struct mt_group) * (size_t)(c->n_groups + 1));
 	r->fp_group = r->fp_item = -1;
+	r->body_dir = -1;
 	if (r->groups == NULL)
 		return;
 	for (int gi = 0; gi < c->n_groups; gi++) {
@@ -1301,6 +1304,17 @@ finish(struct pctx *c)
 		if (gi == best_g) {
 			r->fp_group = (int16_t)r->n_groups;
 			r->fp_item = (int16_t)best_i;
+		}
+		if (mt_buf_kind_is_body((unsigned)g->kind)) {
+			int8_t d = (int8_t)MT_BUFID_SIDE(og->buf);
+			if (r->body_dir >= 0 && r->body_dir != d)
+				perr(c, mt_buf_name((unsigned)g->kind), "a rule inspects one body only "
+				     "(request or response, not both)");
+			else if (d == 0 && side == 1)
+				perr(c, mt_buf_name((unsigned)g->kind), "the request body cannot be "
+				     "combined with flow:to_client or response buffers (it is gone "
+				     "when the response arrives)");
+			r->body_dir = d;
 		}
 		r->n_groups++;
 	}

@@ -13,6 +13,7 @@
  */
 #include "gen_http.h"
 #include "gen_pkt.h"
+#include "gen_scn.h"
 #include "gen_util.h"
 
 #include <arpa/inet.h>
@@ -30,7 +31,7 @@
 #define N_SERVERS 6
 
 enum split_mode { SPLIT_MSS, SPLIT_SMALL };
-enum scenario { SCEN_DEFAULT, SCEN_MIX, SCEN_DEMO };
+enum scenario { SCEN_DEFAULT, SCEN_MIX, SCEN_DEMO, SCEN_BEHAV };
 
 struct opts {
 	const char *out;
@@ -55,6 +56,7 @@ struct opts {
 	uint32_t mss;
 	uint16_t server_port;
 	int scenario;
+	const char *scenario_name;
 	double flow_gap_us; /* mean gap between flow starts */
 	double think_us;    /* mean client think time between exchanges */
 };
@@ -94,6 +96,7 @@ struct flow {
 	int state;
 	uint32_t req_total, req_done;
 	int small_split;
+	const struct gen_scn_sess *sess; /* scripted session, or NULL */
 	struct force force;
 	struct qpkt *q;
 	size_t qn, qhead, qcap;
@@ -106,6 +109,7 @@ struct counts {
 	uint64_t ipv6_flows, vlan_flows, chunked, head, expect, pipelined;
 	uint64_t conn_close, ooo_messages, bad_csum, request_bytes, response_bytes;
 	uint64_t attacks[GEN_ATK_COUNT];
+	uint64_t scn_attacks[GEN_SCN_MAX_KINDS];
 	uint64_t status[600];
 	uint64_t first_ts, last_ts;
 };
@@ -129,6 +133,8 @@ struct gen {
 	uint64_t next_start;
 	int enabled[GEN_ATK_COUNT];
 	int n_enabled;
+	struct gen_scn scn;   /* behaviour scenario, SCEN_BEHAV only */
+	size_t scn_next;      /* next session to start */
 };
 
 static const uint8_t CLIENT_MAC[6] = { 0x02, 0x00, 0x5e, 0x18, 0x00, 0x01 };
@@ -403,8 +409,9 @@ static void ip_string(const struct flow *f, int client, char *buf, size_t n)
 		  client ? f->ep.client_ip : f->ep.server_ip, buf, (socklen_t)n);
 }
 
-static void record_attack(struct gen *g, const struct flow *f,
-			  const struct gen_req_info *q, const char *reqbytes)
+static void record_entry(struct gen *g, const struct flow *f, const char *kind,
+			 const char *method, const char *uri, size_t uri_len,
+			 uint64_t ts_us, uint64_t resp_end_us, int status)
 {
 	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
 	struct gen_sb *b = &g->attack_json;
@@ -413,7 +420,7 @@ static void record_attack(struct gen *g, const struct flow *f,
 	if (b->len)
 		GEN_SB_LIT(b, ",\n");
 	GEN_SB_LIT(b, "    {\"kind\": \"");
-	gen_sb_puts(b, gen_attack_name(q->attack));
+	gen_sb_puts(b, kind);
 	GEN_SB_LIT(b, "\", \"client_ip\": \"");
 	gen_sb_puts(b, cip);
 	GEN_SB_LIT(b, "\", \"client_port\": ");
@@ -423,12 +430,28 @@ static void record_attack(struct gen *g, const struct flow *f,
 	GEN_SB_LIT(b, "\", \"server_port\": ");
 	gen_sb_u64(b, f->ep.server_port);
 	GEN_SB_LIT(b, ", \"method\": \"");
-	gen_sb_puts(b, q->method);
+	gen_sb_puts(b, method);
 	GEN_SB_LIT(b, "\", \"uri\": \"");
-	gen_sb_json_escaped(b, reqbytes + q->uri_off, q->uri_len);
+	gen_sb_json_escaped(b, uri, uri_len);
 	GEN_SB_LIT(b, "\", \"flow\": ");
 	gen_sb_u64(b, f->id);
+	if (ts_us) {
+		/* Request's first byte and response's last byte on the wire. */
+		GEN_SB_LIT(b, ", \"ts_us\": ");
+		gen_sb_u64(b, ts_us);
+		GEN_SB_LIT(b, ", \"resp_end_us\": ");
+		gen_sb_u64(b, resp_end_us);
+		GEN_SB_LIT(b, ", \"status\": ");
+		gen_sb_u64(b, (uint64_t)status);
+	}
 	GEN_SB_LIT(b, "}");
+}
+
+static void record_attack(struct gen *g, const struct flow *f,
+			  const struct gen_req_info *q, const char *reqbytes)
+{
+	record_entry(g, f, gen_attack_name(q->attack), q->method, reqbytes + q->uri_off,
+		     q->uri_len, 0, 0, 0);
 }
 
 static int pick_attack(struct gen *g, struct flow *f, uint32_t idx)
@@ -440,9 +463,50 @@ static int pick_attack(struct gen *g, struct flow *f, uint32_t idx)
 	return GEN_ATK_NONE;
 }
 
+/* One scripted exchange of a behaviour scenario session. */
+static void step_scripted(struct gen *g, struct flow *f)
+{
+	const struct gen_scn_xchg *x = &g->scn.x[f->sess->first + f->req_done];
+	const uint8_t *rq = (const uint8_t *)g->scn.buf.p + x->req_off;
+	const uint8_t *rs = (const uint8_t *)g->scn.buf.p + x->resp_off;
+	uint64_t t = f->t, t_req = f->t;
+	uint32_t srv_ack = 20 + gen_below(&g->rng, 40);
+	size_t cut = x->head_len;
+	int ncut = x->req_len > x->head_len && gen_chance(&g->rng, 0.3);
+	t = send_message(g, f, 1, rq, x->req_len, &cut, ncut, NULL, 0, t, srv_ack, 0);
+	g->c.requests++;
+	g->c.request_bytes += x->req_len;
+
+	/* Never split a chunked body's final "0\r\n\r\n" (see step_exchange). */
+	size_t keep[2] = { x->resp_len - 5, x->resp_len };
+	t += 150 + exp_us(&g->rng, 2500);
+	t = send_message(g, f, 0, rs, x->resp_len, NULL, 0, keep, x->chunked ? 1 : 0, t,
+			 f->rtt_us, 1);
+	g->c.responses++;
+	g->c.status[x->status]++;
+	g->c.response_bytes += x->resp_len;
+	if (x->chunked)
+		g->c.chunked++;
+	if (x->kind >= 0) {
+		g->c.scn_attacks[x->kind]++;
+		record_entry(g, f, g->scn.kinds[x->kind], x->method, (const char *)rq + x->uri_off,
+			     x->uri_len, t_req, t, x->status);
+	}
+	f->req_done++;
+	uint64_t next = t + f->rtt_us + 300 + exp_us(&g->rng, f->sess->think_us);
+	uint64_t end = step_end(f);
+	f->t = next > end ? next : end;
+	if (f->req_done == f->req_total)
+		f->state = ST_CLOSE;
+}
+
 /* One exchange: a single request, or a pipelined group of 2-3. */
 static void step_exchange(struct gen *g, struct flow *f)
 {
+	if (f->sess) {
+		step_scripted(g, f);
+		return;
+	}
 	uint32_t left = f->req_total - f->req_done;
 	uint32_t n = 1;
 	int want_pipe = f->force.pipeline ? f->req_done == 0
@@ -622,10 +686,12 @@ static struct flow *flow_new(struct gen *g, uint64_t start)
 		f->force.vlan = i == 14;
 	}
 
-	unsigned srv = gen_below(r, N_SERVERS);
+	if (g->o.scenario == SCEN_BEHAV)
+		f->sess = &g->scn.s[g->scn_next++];
+	unsigned srv = f->sess ? 0 : gen_below(r, N_SERVERS);
 	unsigned ci = gen_below(r, CLIENT_POOL);
-	f->ep.ipv6 = f->force.ipv6 || gen_chance(r, g->o.ipv6_share);
-	f->ep.vlan = f->force.vlan || gen_chance(r, g->o.vlan_share);
+	f->ep.ipv6 = !f->sess && (f->force.ipv6 || gen_chance(r, g->o.ipv6_share));
+	f->ep.vlan = !f->sess && (f->force.vlan || gen_chance(r, g->o.vlan_share));
 	f->ep.vlan_id = (uint16_t)(100 + gen_below(r, 4));
 	memcpy(f->ep.client_mac, CLIENT_MAC, 6);
 	memcpy(f->ep.server_mac, SERVER_MAC, 6);
@@ -645,7 +711,7 @@ static struct flow *flow_new(struct gen *g, uint64_t start)
 		memcpy(f->ep.server_ip, spre, 6);
 		f->ep.server_ip[15] = (uint8_t)(10 + srv);
 	} else {
-		uint32_t v4 = g->client_ip[ci];
+		uint32_t v4 = f->sess ? f->sess->client_ip : g->client_ip[ci];
 		f->ep.client_ip[0] = (uint8_t)(v4 >> 24);
 		f->ep.client_ip[1] = (uint8_t)(v4 >> 16);
 		f->ep.client_ip[2] = (uint8_t)(v4 >> 8);
@@ -671,11 +737,18 @@ static struct flow *flow_new(struct gen *g, uint64_t start)
 	/* RTT log-uniform between 0.3 ms and ~40 ms. */
 	f->rtt_us = (uint32_t)(300.0 * exp(gen_unit(r) * 4.9));
 	f->req_total = gen_range(r, g->o.req_min, g->o.req_max);
+	if (f->sess) {
+		/* Scripted clients: the session's own address and count; the
+		 * flow id keeps 4-tuples unique below 28232 sessions. */
+		f->req_total = f->sess->count;
+		f->ep.client_port = (uint16_t)(32768 + (f->sess->client_ip * 2654435761u + f->id) % 28232);
+	}
 	if (f->force.pipeline && f->req_total < 3)
 		f->req_total = 3;
 	if (f->force.attack != GEN_ATK_NONE)
 		f->force.attack_at = (int)gen_below(r, f->req_total);
-	f->small_split = g->o.split == SPLIT_SMALL || f->force.small_split;
+	f->small_split = g->o.split == SPLIT_SMALL || f->force.small_split ||
+			 (f->sess && f->sess->small_split);
 	f->t = start;
 	gen_ident_init(&f->ident, r, srv, start / 1000000);
 
@@ -750,6 +823,8 @@ static void heap_pop(struct gen *g)
 
 static int may_start_flow(const struct gen *g)
 {
+	if (g->o.scenario == SCEN_BEHAV)
+		return g->scn_next < g->scn.ns;
 	if (g->o.packets)
 		return g->c.packets < g->o.packets;
 	return g->flows_started < g->o.flows;
@@ -759,6 +834,8 @@ static int run(struct gen *g, struct gen_pcap *w)
 {
 	uint64_t last = BASE_TIME_US;
 	g->next_start = BASE_TIME_US;
+	if (g->o.scenario == SCEN_BEHAV && g->scn.ns)
+		g->next_start = BASE_TIME_US + g->scn.s[0].start_us;
 	for (;;) {
 		struct flow *top = g->heap_n ? g->heap[0] : NULL;
 		if (may_start_flow(g) &&
@@ -767,7 +844,11 @@ static int run(struct gen *g, struct gen_pcap *w)
 			struct flow *f = flow_new(g, start);
 			flow_step(g, f);
 			heap_push(g, f);
-			g->next_start += 1 + exp_us(&g->rng, g->o.flow_gap_us);
+			if (g->o.scenario == SCEN_BEHAV)
+				g->next_start = g->scn_next < g->scn.ns
+					? BASE_TIME_US + g->scn.s[g->scn_next].start_us : UINT64_MAX;
+			else
+				g->next_start += 1 + exp_us(&g->rng, g->o.flow_gap_us);
 			continue;
 		}
 		if (!top)
@@ -834,12 +915,37 @@ static int write_manifest(const struct gen *g, const char *path)
 				(unsigned long long)c->status[s]);
 			first = 0;
 		}
-	fprintf(f, "},\n  \"attacks\": {");
+	fprintf(f, "},\n  \"scenario\": \"%s\",\n  \"behaviour\": %s,\n",
+		g->o.scenario_name, g->o.scenario == SCEN_BEHAV ? "true" : "false");
 	uint64_t total = 0;
-	for (int k = 0; k < GEN_ATK_COUNT; k++) {
-		fprintf(f, "%s\"%s\": %llu", k ? ", " : "", gen_attack_name(k),
-			(unsigned long long)c->attacks[k]);
-		total += c->attacks[k];
+	if (g->o.scenario == SCEN_BEHAV) {
+		const struct gen_scn *sc = &g->scn;
+		fprintf(f, "  \"benign_twin\": %s,\n  \"benign_users\": %u,\n"
+			   "  \"jwt_hs256_secret\": \"%s\",\n  \"expected_sids\": [",
+			sc->benign_twin ? "true" : "false", sc->users, GEN_SCN_JWT_SECRET);
+		for (int i = 0; i < sc->nsids; i++)
+			fprintf(f, "%s%u", i ? ", " : "", sc->sids[i]);
+		fprintf(f, "],\n  \"kind_sids\": {");
+		for (int k = 0; k < sc->nkinds; k++) {
+			const uint32_t *ks = gen_scn_kind_sids(sc->kinds[k]);
+			fprintf(f, "%s\"%s\": [", k ? ", " : "", sc->kinds[k]);
+			for (int i = 0; i < 3 && ks[i]; i++)
+				fprintf(f, "%s%u", i ? ", " : "", ks[i]);
+			fprintf(f, "]");
+		}
+		fprintf(f, "},\n  \"attacks\": {");
+		for (int k = 0; k < sc->nkinds; k++) {
+			fprintf(f, "%s\"%s\": %llu", k ? ", " : "", sc->kinds[k],
+				(unsigned long long)c->scn_attacks[k]);
+			total += c->scn_attacks[k];
+		}
+	} else {
+		fprintf(f, "  \"expected_sids\": [],\n  \"attacks\": {");
+		for (int k = 0; k < GEN_ATK_COUNT; k++) {
+			fprintf(f, "%s\"%s\": %llu", k ? ", " : "", gen_attack_name(k),
+				(unsigned long long)c->attacks[k]);
+			total += c->attacks[k];
+		}
 	}
 	fprintf(f, "},\n  \"attack_total\": %llu,\n  \"attack_requests\": [\n",
 		(unsigned long long)total);
@@ -881,7 +987,9 @@ static void usage(FILE *out)
 		"  --flow-gap-us F        mean gap between session starts (default 1500)\n"
 		"  --think-us F           mean client think time (default 5000)\n"
 		"  --manifest OUT.json    write exact counts and all attack requests\n"
-		"  --scenario demo|mix    preset (demo: ~20 readable flows, one of each attack)\n");
+		"  --scenario NAME        preset: demo (~20 readable flows, one of each attack),\n"
+		"                         mix, behaviour-demo, or a behaviour scenario (and its\n"
+		"                         NAME-benign twin); --scenario list prints them\n");
 }
 
 static int parse_u64(const char *name, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -1066,6 +1174,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	/* First pass: the scenario sets defaults the other options refine. */
 	int scenario = SCEN_DEFAULT, c;
+	const char *scenario_name = "default";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1)
 		if (c == OPT_SCENARIO) {
@@ -1073,12 +1182,21 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				scenario = SCEN_DEMO;
 			else if (!strcmp(optarg, "mix"))
 				scenario = SCEN_MIX;
-			else {
-				fprintf(stderr, "apiguard-gen: --scenario: '%s' is not demo or mix\n", optarg);
+			else if (gen_scn_known(optarg))
+				scenario = SCEN_BEHAV;
+			else if (!strcmp(optarg, "list")) {
+				printf("demo mix ");
+				gen_scn_list(stdout);
+				exit(0);
+			} else {
+				fprintf(stderr, "apiguard-gen: --scenario: unknown '%s' (try --scenario list)\n",
+					optarg);
 				return -EINVAL;
 			}
+			scenario_name = optarg;
 		}
 	set_defaults(o, scenario);
+	o->scenario_name = scenario_name;
 	optind = 0; /* GNU: re-initialise getopt */
 	opterr = 1;
 	uint64_t v;
@@ -1156,6 +1274,11 @@ int main(int argc, char **argv)
 		if (g.o.attack_enabled[k])
 			g.enabled[g.n_enabled++] = k;
 	init_clients(&g);
+	if (g.o.scenario == SCEN_BEHAV &&
+	    gen_scn_build(&g.scn, g.o.scenario_name, g.o.seed, BASE_TIME_US)) {
+		fprintf(stderr, "apiguard-gen: cannot build scenario %s\n", g.o.scenario_name);
+		return 2;
+	}
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1183,6 +1306,8 @@ int main(int argc, char **argv)
 	uint64_t atk = 0;
 	for (int k = 0; k < GEN_ATK_COUNT; k++)
 		atk += g.c.attacks[k];
+	for (int k = 0; k < GEN_SCN_MAX_KINDS; k++)
+		atk += g.c.scn_attacks[k];
 	fprintf(stderr,
 		"apiguard-gen: %s: %llu packets, %llu bytes, %llu flows, %llu requests "
 		"(%llu attacks) in %.3f s (%.0f pkt/s)\n",
@@ -1196,5 +1321,6 @@ int main(int argc, char **argv)
 	free(g.perm);
 	free(g.recv);
 	free(g.heap);
+	gen_scn_free(&g.scn);
 	return 0;
 }

@@ -56,12 +56,12 @@ verify() {
 		-e tcp.flags.ack -e tcp.flags.fin -e vlan.id \
 		-e http.request.method -e http.request.uri \
 		-e http.request.line -e http.response.code -e tcp.analysis.out_of_order \
-		> "$TMP/fields.tsv"
+		> "$TMP/$name.fields.tsv"
 	local unexpected
 	unexpected=$(TS -r "$pcap" "${opts[@]}" -Y '(tcp.analysis.flags && !tcp.analysis.out_of_order && !tcp.analysis.lost_segment && !tcp.analysis.duplicate_ack) || (_ws.expert.severity >= warning && !tcp.analysis.flags)' | wc -l)
 	check "$name: no unexpected tshark warnings" 0 "$unexpected"
 
-	python3 - "$man" "$TMP/fields.tsv" "$name" > "$TMP/py.out" <<'EOF'
+	python3 - "$man" "$TMP/$name.fields.tsv" "$name" > "$TMP/$name.py.out" <<'EOF'
 import json, sys
 from collections import Counter
 man = json.load(open(sys.argv[1]))
@@ -121,8 +121,22 @@ check("100 Continue", man['interim_responses'], codes.get('100', 0))
 check("HEAD requests", man['head_requests'], methods.get('HEAD', 0))
 final = {k: v for k, v in codes.items() if k != '100'}
 check("status codes", {k: v for k, v in man['status'].items()}, final)
-check("attacks per kind", {k: v for k, v in man['attacks'].items() if v},
-      dict(kinds))
+if not man.get('behaviour'):
+    check("attacks per kind", {k: v for k, v in man['attacks'].items() if v},
+          dict(kinds))
+else:
+    # Behaviour scenarios: the malicious part is identified by the
+    # manifest's list (matched against tshark's requests below), with
+    # wire times in order and statuses as tshark saw them.
+    bykind = Counter(a['kind'] for a in man['attack_requests'])
+    check("attack kinds", {k: v for k, v in man['attacks'].items() if v}, dict(bykind))
+    check("twin has no attack requests", True,
+          not man['benign_twin'] or len(man['attack_requests']) == 0)
+    check("attack has attack requests and sids", True,
+          man['benign_twin'] or (len(man['attack_requests']) > 0 and len(man['expected_sids']) > 0))
+    badt = sum(1 for a in man['attack_requests']
+               if not (man['first_ts_us'] <= a['ts_us'] < a['resp_end_us'] <= man['last_ts_us']))
+    check("attack request times within capture", 0, badt)
 check("attack_requests listed", man['attack_total'], len(man['attack_requests']))
 missing = 0
 for a in man['attack_requests']:
@@ -139,8 +153,8 @@ EOF
 		PASS:*) ok "${l#PASS: }" ;;
 		FAIL:*) bad "${l#FAIL: }" ;;
 		esac
-	done < "$TMP/py.out"
-	[ -s "$TMP/py.out" ] || bad "$name: python verification produced nothing"
+	done < "$TMP/$name.py.out"
+	[ -s "$TMP/$name.py.out" ] || bad "$name: python verification produced nothing"
 }
 
 # gen NAME ARGS... -> generates $TMP/NAME.pcap and .json, then verifies.
@@ -166,6 +180,73 @@ gen mss536 --mss 536 --server-port 8080 --expect-share 0.5 --seed 8 && \
 	verify mss536 "$TMP/mss536.pcap" "$TMP/mss536.json" -d tcp.port==8080,http
 gen mix --scenario mix --flows 300 --seed 9 && verify mix "$TMP/mix.pcap" "$TMP/mix.json"
 gen demo --scenario demo && verify demo "$TMP/demo.pcap" "$TMP/demo.json"
+
+# Behaviour scenarios (attack and benign twin each): generated with a
+# fixed seed and verified like the others, two at a time (2 cores). Each
+# job writes its PASS/FAIL lines to a file; the main shell counts them.
+SCENARIOS=$("$GEN" -o "$TMP/x.pcap" --scenario list 2>/dev/null | tr ' ' '\n' | grep -v -x -e demo -e mix)
+if [ "$(echo "$SCENARIOS" | wc -w)" -ge 63 ]; then
+	ok "scenario list ($(echo "$SCENARIOS" | wc -w) behaviour scenarios)"
+else
+	bad "scenario list too short: $SCENARIOS"
+fi
+behav_job() { # behav_job NAME -> $TMP/NAME.res
+	local n=$1
+	(
+		PASS=0; FAIL=0
+		gen "$n" --scenario "$n" --seed 5 && verify "$n" "$TMP/$n.pcap" "$TMP/$n.json"
+	) > "$TMP/$n.res" 2>&1
+}
+running=0
+for n in $SCENARIOS; do
+	behav_job "$n" &
+	running=$((running + 1))
+	if [ "$running" -ge 2 ]; then wait -n; running=$((running - 1)); fi
+done
+wait
+for n in $SCENARIOS; do
+	[ -s "$TMP/$n.res" ] || { bad "$n: no results"; continue; }
+	while IFS= read -r l; do
+		case "$l" in
+		PASS:*) PASS=$((PASS + 1)); echo "$l" ;;
+		FAIL:*) FAIL=$((FAIL + 1)); echo "$l" ;;
+		esac
+	done < "$TMP/$n.res"
+	rm -f "$TMP/$n.pcap" "$TMP/$n.fields.tsv"
+done
+
+# Determinism of scenarios, and the twin stays benign in content: no
+# Luhn-valid card number of a major network in pii-cards-benign responses
+# but many in pii-cards (tshark reassembles and de-chunks the bodies).
+"$GEN" -o "$TMP/s1.pcap" --scenario bola-enum --seed 3 2>/dev/null
+"$GEN" -o "$TMP/s2.pcap" --scenario bola-enum --seed 3 2>/dev/null
+if cmp -s "$TMP/s1.pcap" "$TMP/s2.pcap"; then ok "scenario: same seed gives identical capture"; else bad "scenario: same seed differs"; fi
+cards() { # cards PCAP -> number of Luhn-valid major-IIN numbers in response bodies
+	TS -r "$1" -Y 'http.response' -T fields -e http.file_data | python3 -c '
+import re, sys
+def luhn(d):
+    s = 0
+    for i, ch in enumerate(reversed(d)):
+        v = int(ch)
+        if i % 2: v = v * 2 - 9 if v > 4 else v * 2
+        s += v
+    return s % 10 == 0
+iin = re.compile(r"^(4|5[1-5]|222[1-9]|22[3-9]|2[3-6]|27[01]|2720|3[47]|6011|65)")
+n = 0
+for ln in sys.stdin:
+    try: txt = bytes.fromhex(ln.strip().replace(":", "")).decode("latin1")
+    except ValueError: txt = ln
+    for m in re.finditer(r"(?<![0-9])[0-9]{13,19}(?![0-9])", txt):
+        d = m.group(0)
+        if luhn(d) and iin.match(d) and len(d) in (15, 16): n += 1
+print(n)'
+}
+for n in pii-cards pii-cards-benign; do
+	"$GEN" -o "$TMP/$n.pcap" --manifest "$TMP/$n.json" --scenario "$n" --seed 5 2>/dev/null
+done
+c_atk=$(cards "$TMP/pii-cards.pcap"); c_ben=$(cards "$TMP/pii-cards-benign.pcap")
+if [ "$c_atk" -ge 200 ]; then ok "pii-cards: $c_atk card numbers in responses"; else bad "pii-cards: only $c_atk card numbers"; fi
+check "pii-cards-benign: no card numbers in responses" 0 "$c_ben"
 
 # Demo: exactly one attack of each kind.
 if [ -f "$TMP/demo.json" ]; then

@@ -360,21 +360,62 @@ test_errors_content(void)
 	expect_err(R("sid:1; http.uri;"), 1, "http.uri", "no match keyword");
 }
 
+/* Body buffers load, with their side and the body they inspect. */
+static void
+test_body_keywords(void)
+{
+	static const struct {
+		const char *opts;
+		int kind;
+		int dir;
+	} ok[] = {
+		{"http.request_body; content:\"x\";", MT_B_REQ_BODY, 0},
+		{"content:\"x\"; http_client_body;", MT_B_REQ_BODY, 0},
+		{"pcre:\"/x/P\";", MT_B_REQ_BODY, 0},
+		{"file_data; content:\"x\";", MT_B_FILE_DATA, 0},
+		{"file.data; content:\"x\";", MT_B_FILE_DATA, 0},
+		{"flow:to_client; file_data; content:\"x\";", MT_B_FILE_DATA, 1},
+		{"http.response_body; content:\"x\";", MT_B_RESP_BODY, 1},
+		{"content:\"x\"; http_server_body;", MT_B_RESP_BODY, 1},
+		{"pcre:\"/x/Q\";", MT_B_RESP_BODY, 1},
+		{"http.uri; content:\"/u\"; http.response_body; content:\"x\";", MT_B_RESP_BODY, 1},
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct mt_engine *e;
+		const struct mt_rule *r;
+		bool seen = false;
+
+		snprintf(text, sizeof(text), R("sid:1; %s"), ok[i].opts);
+		r = one(&e, text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL(r->body_dir, ok[i].dir);
+		CU_ASSERT_EQUAL(r->eval_side, ok[i].dir);
+		for (uint16_t g = 0; g < r->n_groups; g++)
+			if (MT_BUFID_KIND(r->groups[g].buf) == (unsigned)ok[i].kind &&
+			    MT_BUFID_SIDE(r->groups[g].buf) == (unsigned)ok[i].dir)
+				seen = true;
+		CU_ASSERT(seen);
+		mt_engine_destroy(e);
+	}
+}
+
 static void
 test_errors_unsupported(void)
 {
-	static const char *const body[] = {"http.request_body", "http.response_body", "file_data",
-					   "file.data", "http_client_body", "http_server_body"};
-	char rule[256];
-
-	for (size_t i = 0; i < sizeof(body) / sizeof(body[0]); i++) {
-		snprintf(rule, sizeof(rule), R("sid:1; %s; content:\"x\";"), body[i]);
-		expect_err(rule, 1, body[i], "body inspection not yet supported");
-	}
+	expect_err(R("sid:1; http.response_body.raw; content:\"x\";"), 1, "http.response_body.raw",
+		   "use http.response_body");
+	expect_err(R("sid:1; http.request_body; content:\"a\"; http.response_body; content:\"b\";"),
+		   1, "http.response_body", "one body only");
+	expect_err(R("sid:1; flow:to_client; http.request_body; content:\"a\";"), 1,
+		   "http.request_body", "cannot be combined");
+	expect_err(R("sid:1; pcre:\"/a/P\"; http.stat_code; content:\"200\";"), 1,
+		   "http.request_body", "cannot be combined");
+	expect_err(R("sid:1; flow:to_server; pcre:\"/b/Q\";"), 1,
+		   "flow", "to_server conflicts");
 	expect_err(R("sid:1; http.uri; pcre:\"/(a)\\1/\";"), 1, "pcre", "Hyperscan cannot compile");
 	expect_err(R("sid:1; http.uri; pcre:\"/(?<=a)b/\";"), 1, "pcre", "Hyperscan cannot compile");
-	expect_err(R("sid:1; pcre:\"/a/P\";"), 1, "pcre", "body inspection not yet supported");
-	expect_err(R("sid:1; pcre:\"/a/Q\";"), 1, "pcre", "body inspection not yet supported");
 	expect_err(R("sid:1; pcre:\"/a/E\";"), 1, "pcre", "'E'");
 	expect_err(R("sid:1; pcre:\"/a/B\";"), 1, "pcre", "rawbytes");
 	expect_err(R("sid:1; pcre:\"/a/UH\";"), 1, "pcre", "more than one buffer flag");
@@ -619,6 +660,7 @@ main(void)
 	CU_add_test(su, "header_info", test_header_info);
 	CU_add_test(su, "content_keywords", test_content_keywords);
 	CU_add_test(su, "buffer_keywords", test_buffer_keywords);
+	CU_add_test(su, "body_keywords", test_body_keywords);
 	CU_add_test(su, "threshold", test_threshold);
 	CU_add_test(su, "errors_structure", test_errors_structure);
 	CU_add_test(su, "errors_content", test_errors_content);
