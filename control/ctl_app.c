@@ -21,9 +21,12 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "ctl_alerts.h"
+#include "ctl_api.h"
 #include "ctl_config.h"
 #include "ctl_eve.h"
 #include "ctl_rest.h"
+#include "ctl_rules.h"
 #include "dp_plane.h"
 #include "mt_engine.h"
 
@@ -32,6 +35,7 @@
 #define CTL_STALL_NS (10ull * 1000000000ull)
 
 static volatile sig_atomic_t ctl_signal_stop;
+static volatile sig_atomic_t ctl_signal_reload;
 
 struct ctl_app {
 	struct ctl_config cfg;
@@ -50,13 +54,13 @@ struct ctl_app {
 	uint64_t expected_packets;
 	uint64_t *replay_ts;
 	struct dp_plane *dp;
-	struct dp_gen *gen;
-	struct mt_engine *engine;
+	struct ctl_rules *rules;
+	struct ctl_alerts *alerts;
 	struct ctl_eve *eve;
 	struct ctl_rest *rest;
-	pthread_mutex_t lock;         /* eve counters vs. REST readers */
+	struct ctl_api api;
+	pthread_mutex_t lock;         /* eve counters and stats vs. REST readers */
 	uint64_t start_ns;
-	uint64_t gen_id;
 };
 
 static uint64_t
@@ -71,8 +75,11 @@ ctl_now_ns(void)
 static void
 ctl_on_signal(int sig)
 {
-	(void)sig;
-	ctl_signal_stop = 1;   /* only a flag: everything else happens in the loop */
+	/* only flags: everything else happens in the loop */
+	if (sig == SIGHUP)
+		ctl_signal_reload = 1;
+	else
+		ctl_signal_stop = 1;
 }
 
 static void
@@ -357,28 +364,15 @@ ctl_rule_files(const struct ctl_app *app, char ***files, size_t *n, glob_t *g)
 	return 0;
 }
 
-static void
-ctl_gen_free(struct dp_gen *g, uint16_t n_workers)
-{
-	uint16_t i;
-
-	if (g == NULL)
-		return;
-	for (i = 0; i < n_workers; i++)
-		mt_scratch_destroy(g->scratch[i]);
-	mt_engine_destroy((struct mt_engine *)g->engine);
-	free(g);
-}
-
-/* Build a whole generation off the data path; NULL (errors printed) if any
- * rule fails, so the running generation stays. */
-static struct dp_gen *
-ctl_gen_build(struct ctl_app *app)
+/* Start-up: the rules object builds the first generation (errors printed). */
+static struct ctl_rules *
+ctl_rules_init(struct ctl_app *app)
 {
 	struct mt_var vars[CTL_MAX_VARS];
-	struct mt_engine_params ep = { 0 };
+	struct ctl_rules_params rp = { 0 };
 	struct mt_errors errs = { 0 };
-	struct dp_gen *g;
+	struct ctl_rules *r;
+	char store[CTL_PATH_MAX * 2 + 2];
 	char **files;
 	size_t n, i;
 	glob_t gl;
@@ -387,43 +381,35 @@ ctl_gen_build(struct ctl_app *app)
 		vars[i].name = app->cfg.vars[i].name;
 		vars[i].value = app->cfg.vars[i].value;
 	}
-	ep.vars = vars;
-	ep.n_vars = app->cfg.n_vars;
-	ep.classification_file = app->cfg.classification_file[0] ? app->cfg.classification_file : NULL;
-	ep.cache_dir = app->cfg.rule_cache_dir[0] ? app->cfg.rule_cache_dir : NULL;
 	ctl_rule_files(app, &files, &n, &gl);
-	g = calloc(1, sizeof(*g));
-	if (g == NULL)
-		return NULL;
-	g->id = ++app->gen_id;
-	if (n > 0) {
-		g->engine = mt_engine_build_files(&ep, (const char *const *)files, n, &errs);
-		if (g->engine == NULL) {
-			for (i = 0; i < errs.n; i++)
-				fprintf(stderr, "apiguard: %s:%u: %s: %s\n", errs.v[i].file,
-					errs.v[i].line, errs.v[i].keyword, errs.v[i].reason);
-			if (errs.n == 0)
-				fprintf(stderr, "apiguard: rules: %s\n", strerror(errno));
-			mt_errors_clear(&errs);
-			globfree(&gl);
-			free(g);
-			return NULL;
-		}
-		for (i = 0; i < app->cfg.dp.n_workers; i++) {
-			g->scratch[i] = mt_scratch_create(g->engine);
-			if (g->scratch[i] == NULL) {
-				fprintf(stderr, "apiguard: cannot allocate Hyperscan scratch\n");
-				ctl_gen_free(g, app->cfg.dp.n_workers);
-				globfree(&gl);
-				return NULL;
-			}
-		}
+	if (app->cfg.api_rules_file[0] == '/')
+		snprintf(store, sizeof(store), "%s", app->cfg.api_rules_file);
+	else
+		snprintf(store, sizeof(store), "%s/%s", app->cfg.log_dir, app->cfg.api_rules_file);
+	rp.files = (const char *const *)files;
+	rp.n_files = n;
+	rp.vars = vars;
+	rp.n_vars = app->cfg.n_vars;
+	rp.classification_file = app->cfg.classification_file[0] ? app->cfg.classification_file : NULL;
+	rp.cache_dir = app->cfg.rule_cache_dir[0] ? app->cfg.rule_cache_dir : NULL;
+	rp.store_path = store;
+	rp.n_workers = app->cfg.dp.n_workers;
+	r = ctl_rules_create(&rp, &errs);
+	if (r == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "apiguard: %s:%u: %s: %s\n", errs.v[i].file,
+				errs.v[i].line, errs.v[i].keyword, errs.v[i].reason);
+		if (errs.n == 0)
+			fprintf(stderr, "apiguard: rules: %s\n", strerror(errno));
+		mt_errors_clear(&errs);
+	} else if (!app->quiet || app->verbose) {
+		fprintf(stderr, "apiguard: %zu rules loaded from %zu file(s)", ctl_rules_count(r), n);
+		if (ctl_rules_api_count(r) > 0)
+			fprintf(stderr, " and %zu from %s", ctl_rules_api_count(r), store);
+		fprintf(stderr, "\n");
 	}
-	if (!app->quiet || app->verbose)
-		fprintf(stderr, "apiguard: %zu rules loaded from %zu file(s)\n",
-			g->engine ? mt_engine_rule_count(g->engine) : 0, n);
 	globfree(&gl);
-	return g;
+	return r;
 }
 
 /* ---- stats ---------------------------------------------------------------- */
@@ -475,27 +461,18 @@ ctl_action_stats(void *arg)
 	char ts[64];
 	json_t *o;
 
+	pthread_mutex_lock(&app->lock);
 	dp_plane_stats(app->dp, ctl_stat_cb, &c);
 	ctl_eve_timestamp((uint64_t)time(NULL) * 1000000000ull, ts, sizeof(ts));
-	pthread_mutex_lock(&app->lock);
 	o = json_pack("{s:s,s:f,s:s,s:I,s:o,s:o,s:o,s:o,s:o}",
 		      "timestamp", ts,
 		      "uptime_s", (double)(ctl_now_ns() - app->start_ns) / 1e9,
 		      "distribution", dp_plane_distribution(app->dp),
-		      "rule_generation", (json_int_t)app->gen_id,
+		      "rule_generation", (json_int_t)ctl_rules_generation(app->rules),
 		      "total", c.total, "workers", c.workers, "ports", c.ports, "io", c.io,
 		      "alerts", ctl_eve_tag_counts(app->eve));
 	pthread_mutex_unlock(&app->lock);
 	return o;
-}
-
-static json_t *
-ctl_action_health(void *arg)
-{
-	struct ctl_app *app = arg;
-
-	return json_pack("{s:s,s:s,s:f}", "status", "ok", "version", AG_VERSION,
-			 "uptime_s", (double)(ctl_now_ns() - app->start_ns) / 1e9);
 }
 
 static int
@@ -558,14 +535,61 @@ ctl_print_summary(struct ctl_app *app, double secs)
 
 /* ---- main loop ------------------------------------------------------------- */
 
+/* One alert: eve.json and console, then the REST ring (which keeps the
+ * object; rule pointers are not kept past this call). */
+static void
+ctl_on_alert(void *arg, const struct dp_alert *a)
+{
+	struct ctl_app *app = arg;
+	json_t *o = ctl_eve_alert_json(a, NULL);
+
+	ctl_eve_write(app->eve, a, o);
+	if (o != NULL && app->alerts != NULL)
+		ctl_alerts_push(app->alerts, o);
+	else
+		json_decref(o);
+}
+
 static void
 ctl_drain(struct ctl_app *app)
 {
 	pthread_mutex_lock(&app->lock);
-	while (dp_plane_drain_alerts(app->dp, ctl_eve_write_alert, app->eve, 4096) > 0)
+	while (dp_plane_drain_alerts(app->dp, ctl_on_alert, app, 4096) > 0)
 		;
 	ctl_eve_flush(app->eve);
 	pthread_mutex_unlock(&app->lock);
+}
+
+static void
+ctl_drain_cb(void *arg)
+{
+	ctl_drain(arg);
+}
+
+/* SIGHUP: the same path as POST /api/v1/rules/reload. */
+static void
+ctl_sighup_reload(struct ctl_app *app)
+{
+	json_t *out = NULL;
+	unsigned int st = ctl_api_rules_reload(&app->api, &out);
+
+	if (st == 200) {
+		fprintf(stderr, "apiguard: SIGHUP: rules reloaded: generation %llu, %zu rules\n",
+			(unsigned long long)ctl_rules_generation(app->rules),
+			ctl_rules_count(app->rules));
+	} else {
+		json_t *e;
+		size_t i;
+
+		fprintf(stderr, "apiguard: SIGHUP: reload failed, running rules unchanged\n");
+		json_array_foreach(json_object_get(json_object_get(out, "error"), "errors"), i, e)
+			fprintf(stderr, "apiguard: %s:%lld: %s: %s\n",
+				json_string_value(json_object_get(e, "file")),
+				(long long)json_integer_value(json_object_get(e, "line")),
+				json_string_value(json_object_get(e, "keyword")),
+				json_string_value(json_object_get(e, "reason")));
+	}
+	json_decref(out);
 }
 
 static int
@@ -578,6 +602,12 @@ ctl_run(struct ctl_app *app)
 
 		nanosleep(&ts, NULL);
 		ctl_drain(app);
+		if (ctl_signal_reload) {
+			ctl_signal_reload = 0;
+			ctl_sighup_reload(app);
+		}
+		/* Old generations: freed once quiesced and without open bodies. */
+		ctl_rules_reap(app->rules, ctl_drain_cb, app);
 		if (app->offline) {
 			json_t *s;
 			uint64_t seen;
@@ -705,8 +735,8 @@ ctl_app_main(int argc, char **argv)
 	if (!app.offline && app.cfg.dp.n_ports == 0)
 		ctl_default_ports(&app.cfg);
 
-	app.gen = ctl_gen_build(&app);
-	if (app.gen == NULL) {
+	app.rules = ctl_rules_init(&app);
+	if (app.rules == NULL) {
 		status = 2;
 		goto out_eal;
 	}
@@ -733,19 +763,46 @@ ctl_app_main(int argc, char **argv)
 	if (app.offline)
 		dp_plane_set_rx_backpressure(app.dp, true);
 	app.start_ns = ctl_now_ns();
+	app.alerts = ctl_alerts_create(app.cfg.alert_ring);
+	if (app.alerts == NULL) {
+		fprintf(stderr, "apiguard: cannot allocate the alert ring\n");
+		status = 2;
+		goto out_eve;
+	}
+	app.api.cfg = &app.cfg;
+	app.api.rules = app.rules;
+	app.api.alerts = app.alerts;
+	app.api.stats = ctl_action_stats;
+	app.api.stats_arg = &app;
+	app.api.start_ns = app.start_ns;
 	if (app.cfg.rest_enabled) {
-		struct ctl_rest_actions acts = {
-			.stats = ctl_action_stats, .health = ctl_action_health, .arg = &app,
+		char audit[CTL_PATH_MAX * 2 + 2];
+		struct ctl_rest_params rp = {
+			.listen = app.cfg.rest_listen,
+			.tokens_file = app.cfg.rest_tokens_file,
+			.tls_cert = app.cfg.rest_tls_cert,
+			.tls_key = app.cfg.rest_tls_key,
+			.audit_log = audit,
+			.max_body = app.cfg.rest_max_body,
+			.sse_heartbeat = app.cfg.rest_sse_heartbeat,
+			.max_streams = 8,
+			.max_connections = 64,
 		};
 
-		app.rest = ctl_rest_start(app.cfg.rest_listen, &acts, &err);
+		if (app.cfg.rest_audit_log[0] == '/')
+			snprintf(audit, sizeof(audit), "%s", app.cfg.rest_audit_log);
+		else
+			snprintf(audit, sizeof(audit), "%s/%s", app.cfg.log_dir, app.cfg.rest_audit_log);
+		app.rest = ctl_rest_start(&rp, &app.api, &err);
 		if (app.rest == NULL) {
 			fprintf(stderr, "apiguard: %s\n", err ? err : "REST failed");
 			free(err);
 			status = 2;
 			goto out_eve;
 		}
-		fprintf(stderr, "apiguard: REST API on %s\n", app.cfg.rest_listen);
+		fprintf(stderr, "apiguard: REST API on %s%s (%s)\n", app.api.tls ? "https://" : "",
+			app.cfg.rest_listen, app.api.tokens ? "bearer tokens" :
+			"no tokens file: loopback clients only");
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -756,9 +813,10 @@ ctl_app_main(int argc, char **argv)
 		sa.sa_handler = ctl_on_signal;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
 	}
 	t0 = ctl_now_ns();
-	rc = dp_plane_start(app.dp, app.gen);
+	rc = dp_plane_start(app.dp, ctl_rules_current(app.rules));
 	if (rc != 0) {
 		fprintf(stderr, "apiguard: cannot launch lcores: %s\n", strerror(-rc));
 		status = 2;
@@ -768,19 +826,26 @@ ctl_app_main(int argc, char **argv)
 			dp_plane_distribution(app.dp),
 			dp_plane_packet_time(app.dp) ? "packet" : "wall-clock",
 			app.offline ? ", offline" : "");
+		ctl_rules_attach(app.rules, app.dp);
+		__atomic_store_n(&app.api.ready, 1, __ATOMIC_RELEASE);
 		ctl_run(&app);
 	}
+	/* No rule change may publish into a stopping data plane. */
+	ctl_rest_stop(app.rest);
+	app.rest = NULL;
+	ctl_rules_attach(app.rules, NULL);
 	dp_plane_stop(app.dp);
 	ctl_drain(&app);
 	ctl_write_stats(&app);
 	ctl_print_summary(&app, (double)(ctl_now_ns() - t0) / 1e9);
-	ctl_rest_stop(app.rest);
 out_eve:
+	ctl_rest_stop(app.rest);
+	ctl_alerts_destroy(app.alerts);
 	ctl_eve_close(app.eve);
 out_dp:
 	dp_plane_destroy(app.dp);
 out_gen:
-	ctl_gen_free(app.gen, app.cfg.dp.n_workers);
+	ctl_rules_destroy(app.rules);
 out_eal:
 	rte_eal_cleanup();
 	if (app.offline)

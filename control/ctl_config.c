@@ -941,10 +941,18 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_K_BOOL("outputs.stats.enabled", stats_enabled, "true"),
 	CFG_K_STR("outputs.stats.filename", stats_file, CFG_F_NONEMPTY, NULL, "stats.json"),
 	CFG_K_BOOL("outputs.console", console_alerts, "true"),
+	CFG_K_UINT("outputs.alert-ring", alert_ring, 16, 1048576, CFG_UNIT_NONE, 0, "4096"),
+	CFG_K_STR("outputs.api-rules", api_rules_file, CFG_F_NONEMPTY, NULL, "api.rules"),
 
 	CFG_K_BOOL("rest.enabled", rest_enabled, "true"),
 	CFG_K_STR("rest.listen", rest_listen, CFG_F_NONEMPTY, cfg_check_listen,
 		  "127.0.0.1:8088"),
+	CFG_K_STR("rest.tokens-file", rest_tokens_file, 0, NULL, ""),
+	CFG_K_STR("rest.tls-cert", rest_tls_cert, 0, NULL, ""),
+	CFG_K_STR("rest.tls-key", rest_tls_key, 0, NULL, ""),
+	CFG_K_STR("rest.audit-log", rest_audit_log, CFG_F_NONEMPTY, NULL, "audit.json"),
+	CFG_K_UINT("rest.max-body", rest_max_body, KIB, 64 * MIB, CFG_UNIT_BYTES, 0, "1MiB"),
+	CFG_K_UINT("rest.sse-heartbeat", rest_sse_heartbeat, 1, 3600, CFG_UNIT_SECONDS, 0, "15s"),
 };
 
 #define CFG_N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "dp_params.h"
 
@@ -50,6 +51,14 @@ struct ctl_config {
 	/* REST control plane */
 	bool rest_enabled;
 	char rest_listen[128];                    /**< "127.0.0.1:8088" */
+	char rest_tokens_file[CTL_PATH_MAX];      /**< "TOKEN ROLE" lines; "" = loopback clients only, no tokens */
+	char rest_tls_cert[CTL_PATH_MAX];         /**< PEM; with rest_tls_key: HTTPS */
+	char rest_tls_key[CTL_PATH_MAX];
+	char rest_audit_log[CTL_PATH_MAX];        /**< JSON lines of every change; relative to log_dir; default "audit.json" */
+	uint32_t rest_max_body;                   /**< bytes; larger request bodies get 413 */
+	uint32_t rest_sse_heartbeat;              /**< seconds between SSE heartbeats */
+	uint32_t alert_ring;                      /**< recent alerts kept for GET /alerts */
+	char api_rules_file[CTL_PATH_MAX];        /**< rules added through the API; relative to log_dir; default "api.rules" */
 };
 
 /**

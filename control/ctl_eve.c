@@ -197,14 +197,11 @@ ctl_eve_console(const struct dp_alert *a)
 }
 
 void
-ctl_eve_write_alert(void *arg, const struct dp_alert *a)
+ctl_eve_write(struct ctl_eve *e, const struct dp_alert *a, json_t *o)
 {
-	struct ctl_eve *e = arg;
-
 	e->count++;
 	ctl_eve_count_tags(e, a->rule);
-	if (e->f != NULL) {
-		json_t *o = ctl_eve_alert_json(a, NULL);
+	if (e->f != NULL && o != NULL) {
 		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 		if (s != NULL) {
@@ -212,10 +209,19 @@ ctl_eve_write_alert(void *arg, const struct dp_alert *a)
 			fputc('\n', e->f);
 			free(s);
 		}
-		json_decref(o);
 	}
 	if (e->console)
 		ctl_eve_console(a);
+}
+
+void
+ctl_eve_write_alert(void *arg, const struct dp_alert *a)
+{
+	struct ctl_eve *e = arg;
+	json_t *o = e->f != NULL ? ctl_eve_alert_json(a, NULL) : NULL;
+
+	ctl_eve_write(e, a, o);
+	json_decref(o);
 }
 
 void

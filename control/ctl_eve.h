@@ -36,6 +36,12 @@ json_t *ctl_eve_alert_json(const struct dp_alert *a, const char *iface);
 /** Write one alert (json line + console). Callback for dp_plane_drain_alerts. */
 void ctl_eve_write_alert(void *eve, const struct dp_alert *a);
 
+/**
+ * As ctl_eve_write_alert() with the alert's object already built by
+ * ctl_eve_alert_json() (so that other consumers can share it).
+ */
+void ctl_eve_write(struct ctl_eve *e, const struct dp_alert *a, json_t *o);
+
 /** Flush buffered lines to disk. */
 void ctl_eve_flush(struct ctl_eve *e);
 

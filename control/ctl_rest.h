@@ -1,45 +1,86 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file
- * REST control plane on libmicrohttpd (its own thread, never a worker).
- * Handlers only decode the request, call one action function and encode
- * the answer; the actions live with the state they act on.
+ * The REST server on libmicrohttpd: one thread per connection (bounded by
+ * a connection limit), so that a rule build or a Server-Sent Events stream
+ * never holds up other clients, and never a data-plane lcore.
+ *
+ * For each request it authenticates (bearer token, or loopback-only when
+ * no tokens file is configured), routes, enforces the body limit, decodes,
+ * calls one action of ctl_api.h and encodes the reply; every request that
+ * is not a GET/HEAD is appended to the audit log whatever its outcome.
+ * The dashboard files (ctl_www.h) and /healthz are served without a token.
  */
 #ifndef CTL_REST_H
 #define CTL_REST_H
 
-#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
-/** Actions the REST server calls (from its own thread). */
-struct ctl_rest_actions {
-	/** Every counter; caller (the server) frees the result. */
-	json_t *(*stats)(void *arg);
-	/** Liveness and basic facts. */
-	json_t *(*health)(void *arg);
-	void *arg;
+#include "ctl_api.h"
+
+/** Server settings. Strings are copied or read during ctl_rest_start(). */
+struct ctl_rest_params {
+	const char *listen;          /**< "127.0.0.1:8088" or "[::1]:8088" */
+	const char *tokens_file;     /**< NULL/"": loopback clients only, no tokens */
+	const char *tls_cert;        /**< PEM files; both set: HTTPS */
+	const char *tls_key;
+	const char *audit_log;       /**< NULL: no audit log */
+	size_t max_body;             /**< larger bodies: 413 */
+	unsigned int sse_heartbeat;  /**< seconds */
+	unsigned int max_streams;    /**< concurrent /alerts/stream clients; more: 503 */
+	unsigned int max_connections;
 };
 
 struct ctl_rest;
 
 /**
- * Start listening on @p listen ("127.0.0.1:8088" or "[::1]:8088").
+ * Start serving @p api (which must outlive the server).
  * @param err receives a malloc'd message on failure
  * @return server or NULL
  */
-struct ctl_rest *ctl_rest_start(const char *listen, const struct ctl_rest_actions *a,
-				char **err);
+struct ctl_rest *ctl_rest_start(const struct ctl_rest_params *p, struct ctl_api *api, char **err);
 
-/** Stop and free. */
+/** Stop (ends streams, joins connection threads) and free. NULL is fine. */
 void ctl_rest_stop(struct ctl_rest *r);
 
 /** Port actually bound (useful with port 0). */
 unsigned int ctl_rest_port(const struct ctl_rest *r);
 
+/** Routes (exposed for tests). */
+enum ctl_route {
+	CTL_R_NONE = 0,
+	CTL_R_STATIC,        /**< dashboard file */
+	CTL_R_HEALTHZ,
+	CTL_R_READYZ,
+	CTL_R_METRICS,
+	CTL_R_STATUS,
+	CTL_R_STATS,
+	CTL_R_CONFIG,
+	CTL_R_OPENAPI,
+	CTL_R_RULES,
+	CTL_R_RULES_RELOAD,
+	CTL_R_RULE,          /**< /api/v1/rules/{sid} */
+	CTL_R_ALERTS,
+	CTL_R_ALERTS_STREAM,
+	CTL_R_LAYER,
+};
+
+/** Method bits for ctl_rest_match(). */
+#define CTL_M_GET 1u
+#define CTL_M_POST 2u
+#define CTL_M_PUT 4u
+#define CTL_M_DELETE 8u
+
 /**
- * Route one request to a status code and a JSON body (exposed for tests).
- * @return HTTP status; *body set (caller decrefs).
+ * Find the route of @p url.
+ * @param allowed  receives the route's method bits (0 when no route)
+ * @param arg      receives the {sid} part for CTL_R_RULE (points into url)
+ * @return the route or CTL_R_NONE
  */
-unsigned int ctl_rest_route(const struct ctl_rest_actions *a, const char *method,
-			    const char *url, json_t **body);
+enum ctl_route ctl_rest_match(const char *url, unsigned int *allowed, const char **arg);
+
+/** Method bit of @p method ("HEAD" counts as GET); 0 if unknown. */
+unsigned int ctl_rest_method_bit(const char *method);
 
 #endif

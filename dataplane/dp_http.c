@@ -100,6 +100,10 @@ struct dp_http_sess {
 	/* Text of in-flight entry i lives in kept[i % DP_HTTP_PIPELINE]: while
 	 * fewer than DP_HTTP_PIPELINE are in flight no two share a slot. */
 	struct dp_http_kept kept[DP_HTTP_PIPELINE];
+	/* The layer above's areas: per transaction (same slots as kept[]) and
+	 * per direction's message. */
+	uint64_t txn_user[DP_HTTP_PIPELINE][DP_HTTP_TXN_USER / 8];
+	uint64_t msg_user[2][DP_HTTP_MSG_USER / 8];
 };
 
 /* Filler fed to llhttp over a gap inside a body of known length. */
@@ -407,6 +411,16 @@ dp_http_text(const struct dp_http_sess *s, const struct dp_http_inflight *f)
 	return &s->kept[(size_t)(f - s->q) % DP_HTTP_PIPELINE];
 }
 
+/* Point the upcall at the user areas of in-flight entry @f, direction @dir. */
+static void
+dp_http_user(struct dp_http_ctx *c, struct dp_http_sess *s, const struct dp_http_inflight *f,
+	     int dir)
+{
+	c->cur_txn_user = f != NULL && f->has_text ?
+		s->txn_user[(size_t)(f - s->q) % DP_HTTP_PIPELINE] : NULL;
+	c->cur_msg_user = s->msg_user[dir];
+}
+
 static void
 dp_http_txn_prepare(struct dp_http_ctx *c, struct dp_http_sess *s)
 {
@@ -421,30 +435,32 @@ dp_http_request_head(struct dp_http_ctx *c, struct dp_http_dir *d)
 {
 	struct dp_http_sess *s = d->sess;
 	struct mt_txn *t = &c->txn;
-	struct dp_http_inflight *f;
+	struct dp_http_inflight *f = NULL;
 
 	dp_http_txn_prepare(c, s);
 	dp_http_msg_build(c, d, &t->req);
 	dp_http_msg_reset(&t->resp);
 	t->txn_id = s->next_txn_id++;
 	c->cnt.requests++;
-	c->ops.request(c->arg, t);
 
 	if (s->q_count == DP_HTTP_INFLIGHT) {
 		/* Pairing can no longer be tracked: the caller's policy decides. */
 		c->cnt.pipeline_overflow++;
-		return 0;
+	} else {
+		f = &s->q[(s->q_head + s->q_count) % DP_HTTP_INFLIGHT];
+		f->txn_id = t->txn_id;
+		f->body_len = 0;
+		f->is_head = d->parser.method == HTTP_HEAD;
+		f->is_connect = d->parser.method == HTTP_CONNECT;
+		f->has_text = s->q_count < DP_HTTP_PIPELINE;
+		if (!f->has_text)
+			c->cnt.pipeline_overflow++;
+		s->q_count++;
 	}
-	f = &s->q[(s->q_head + s->q_count) % DP_HTTP_INFLIGHT];
-	f->txn_id = t->txn_id;
-	f->body_len = 0;
-	f->is_head = d->parser.method == HTTP_HEAD;
-	f->is_connect = d->parser.method == HTTP_CONNECT;
-	f->has_text = s->q_count < DP_HTTP_PIPELINE;
-	if (!f->has_text)
-		c->cnt.pipeline_overflow++;
-	s->q_count++;
-	if (f->has_text) {
+	dp_http_user(c, s, f, MT_DIR_TO_SERVER);
+	c->ops.request(c->arg, t);
+
+	if (f != NULL && f->has_text) {
 		struct dp_http_kept *k = &s->kept[(size_t)(f - s->q) % DP_HTTP_PIPELINE];
 
 		k->http_major = t->req.http_major;
@@ -487,6 +503,7 @@ dp_http_response_head(struct dp_http_ctx *c, struct dp_http_dir *d)
 		c->cnt.orphan_responses++;
 	}
 	c->cnt.responses++;
+	dp_http_user(c, s, f, MT_DIR_TO_CLIENT);
 	c->ops.response(c->arg, t);
 	/* No body, whatever the headers say: responses to HEAD, 204 and 304
 	 * (RFC 9112 6.3). A 2xx to CONNECT turns the flow into a tunnel. */
@@ -530,6 +547,7 @@ dp_http_body_txn(struct dp_http_ctx *c, struct dp_http_sess *s, int dir)
 		t->resp.status_code = s->d[MT_DIR_TO_CLIENT].parser.status_code;
 	}
 	dp_http_req_from_kept(&t->req, dp_http_text(s, f));
+	dp_http_user(c, s, f, dir);
 	t->txn_id = f != NULL ? f->txn_id : s->orphan_txn_id;
 	t->req_body_len = s->req_body_len;
 	t->resp_body_len = s->resp_body_len;
@@ -571,6 +589,7 @@ dp_http_txn_finish(struct dp_http_ctx *c, struct dp_http_sess *s, uint16_t statu
 	t->req_body_len = f != NULL ? f->body_len : 0;
 	t->resp_body_len = resp_body;
 	c->cnt.txn_done++;
+	dp_http_user(c, s, f, MT_DIR_TO_CLIENT);
 	c->ops.txn_done(c->arg, t);
 	if (f != NULL) {
 		s->q_head = (uint8_t)((s->q_head + 1) % DP_HTTP_INFLIGHT);

@@ -27,6 +27,14 @@
 
 #include "mt_txn.h"
 
+/**
+ * Space the layer above may keep with each transaction (for its first
+ * DP_HTTP_PIPELINE in flight) and with each direction's message. dp_http
+ * never reads it; it points the upcalls at it (cur_txn_user, cur_msg_user).
+ */
+#define DP_HTTP_TXN_USER 448
+#define DP_HTTP_MSG_USER 320
+
 /** Requests that may wait for their response (pipelining depth). */
 #define DP_HTTP_PIPELINE 4
 /** Bytes of each request field kept until its response arrives. */
@@ -93,6 +101,10 @@ struct dp_http_ctx {
 	uint32_t seg_len;
 	uint64_t now_ns;
 	struct mt_txn txn;           /* scratch transaction handed to the upcalls */
+	/* The upcall's user areas (see DP_HTTP_TXN_USER): NULL when the
+	 * transaction has none (beyond the first DP_HTTP_PIPELINE in flight). */
+	void *cur_txn_user;
+	void *cur_msg_user;
 };
 
 /**

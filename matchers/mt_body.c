@@ -406,7 +406,8 @@ decide(const struct mt_engine *e, struct mt_scratch *s, struct mt_body *b,
 			/* Every window byte has been scanned: a prefilter pattern not
 			 * seen yet is not inside the window, so the rule cannot be
 			 * confirmed there (a later stream match changes nothing). */
-			if (bi->mode[k] != MT_BM_ALWAYS && !(b->cand[w] & bit))
+			if (bi->mode[k] != MT_BM_ALWAYS && !(b->cand[w] & bit) &&
+			    !(bi->mode[k] == MT_BM_PREFILTER_RE && b->win_len == MT_BODY_WINDOW))
 				continue;
 			rc = confirm_body(e->rules[bi->rule[k]], s, b);
 			if (rc < 0)

@@ -174,10 +174,10 @@ struct wbuf {
 	bool trunc;
 };
 
-static void
+static inline void
 put(struct wbuf *w, const void *d, uint32_t n)
 {
-	if (n > w->cap - w->len) {
+	if (__builtin_expect(n > w->cap - w->len, 0)) {
 		n = w->cap - w->len;
 		w->trunc = true;
 	}
@@ -191,19 +191,26 @@ puts_(struct wbuf *w, const char *s)
 	put(w, s, (uint32_t)strlen(s));
 }
 
-static void
+/* ": " and "\r\n": fixed two-byte separators, without strlen */
+static inline void
+put2(struct wbuf *w, char a, char b)
+{
+	if (__builtin_expect(w->cap - w->len < 2, 0)) {
+		const char two[2] = {a, b};
+
+		put(w, two, 2);
+		return;
+	}
+	w->p[w->len] = (uint8_t)a;
+	w->p[w->len + 1] = (uint8_t)b;
+	w->len += 2;
+}
+
+static inline void
 put_slice(struct wbuf *w, const struct mt_slice *s)
 {
 	if (s->len > 0)
 		put(w, s->p, s->len);
-}
-
-static bool
-name_is(const struct mt_slice *n, const char *s)
-{
-	size_t l = strlen(s);
-
-	return n->len == l && strncasecmp((const char *)n->p, s, l) == 0;
 }
 
 static void
@@ -220,42 +227,72 @@ put_raw_headers(struct wbuf *w, const struct mt_http_msg *m)
 {
 	for (uint16_t i = 0; i < m->n_headers && i < MT_MAX_HEADERS; i++) {
 		put_slice(w, &m->headers[i].name);
-		puts_(w, ": ");
+		put2(w, ':', ' ');
 		put_slice(w, &m->headers[i].value);
-		puts_(w, "\r\n");
+		put2(w, '\r', '\n');
 	}
 }
 
-/* Normalised headers: one line per name (repeats joined with ", "), no cookies. */
+static inline uint8_t
+fold(uint8_t c)
+{
+	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* A cheap caseless fingerprint of a header name (length, first, middle and
+ * last byte): names with different keys differ, so strncasecmp runs only
+ * for the rare equal keys. */
+static inline uint32_t
+name_key(const struct mt_slice *n)
+{
+	if (n->len == 0)
+		return 0;
+	return (n->len & 0xff) | (uint32_t)fold(n->p[0]) << 8 |
+	       (uint32_t)fold(n->p[n->len / 2]) << 16 | (uint32_t)fold(n->p[n->len - 1]) << 24;
+}
+
+static inline bool
+same_name(const struct mt_slice *a, uint32_t ka, const struct mt_slice *b, uint32_t kb)
+{
+	return ka == kb && a->len == b->len &&
+	       strncasecmp((const char *)a->p, (const char *)b->p, a->len) == 0;
+}
+
+/* Normalised headers: one line per name (repeats joined with ", "), no
+ * cookies. Duplicate names are found through name_key(), so the pairwise
+ * pass compares integers, not strings. */
 static void
 put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 {
+	static const struct mt_slice ck = {(const uint8_t *)"cookie", 6};
+	static const struct mt_slice sck = {(const uint8_t *)"set-cookie", 10};
+	const struct mt_slice *cookie = resp ? &sck : &ck;
 	uint16_t n = m->n_headers < MT_MAX_HEADERS ? m->n_headers : MT_MAX_HEADERS;
+	uint32_t key[MT_MAX_HEADERS], kc = name_key(cookie);
+	uint64_t done = 0; /* headers already written as a repeat of an earlier name */
 
+	_Static_assert(MT_MAX_HEADERS <= 64, "done is a 64-bit map");
+
+	for (uint16_t i = 0; i < n; i++)
+		key[i] = name_key(&m->headers[i].name);
 	for (uint16_t i = 0; i < n; i++) {
 		const struct mt_slice *nm = &m->headers[i].name;
-		bool seen = false;
 
-		if (name_is(nm, resp ? "Set-Cookie" : "Cookie"))
+		if ((done >> i) & 1)
 			continue;
-		for (uint16_t j = 0; j < i && !seen; j++)
-			seen = nm->len == m->headers[j].name.len &&
-			       strncasecmp((const char *)nm->p, (const char *)m->headers[j].name.p,
-					   nm->len) == 0;
-		if (seen)
+		if (same_name(nm, key[i], cookie, kc))
 			continue;
 		put_slice(w, nm);
-		puts_(w, ": ");
+		put2(w, ':', ' ');
 		put_slice(w, &m->headers[i].value);
 		for (uint16_t j = i + 1; j < n; j++) {
-			if (nm->len == m->headers[j].name.len &&
-			    strncasecmp((const char *)nm->p, (const char *)m->headers[j].name.p,
-					nm->len) == 0) {
-				puts_(w, ", ");
+			if (same_name(nm, key[i], &m->headers[j].name, key[j])) {
+				put2(w, ',', ' ');
 				put_slice(w, &m->headers[j].value);
+				done |= 1ull << j;
 			}
 		}
-		puts_(w, "\r\n");
+		put2(w, '\r', '\n');
 	}
 }
 
@@ -333,16 +370,16 @@ mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id)
 		break;
 	case MT_B_HEADER_RAW:
 		put_raw_headers(&w, m);
-		puts_(&w, "\r\n");
+		put2(&w, '\r', '\n');
 		built = true;
 		break;
 	case MT_B_HEADER_NAMES:
-		puts_(&w, "\r\n");
+		put2(&w, '\r', '\n');
 		for (uint16_t i = 0; i < m->n_headers && i < MT_MAX_HEADERS; i++) {
 			put_slice(&w, &m->headers[i].name);
-			puts_(&w, "\r\n");
+			put2(&w, '\r', '\n');
 		}
-		puts_(&w, "\r\n");
+		put2(&w, '\r', '\n');
 		built = true;
 		break;
 	case MT_B_UA:

@@ -13,43 +13,111 @@
 #include <errno.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Inspection steps per rule before giving up (Suricata's recursion limit is similar). */
 #define MT_CONFIRM_BUDGET 3000
 
-static inline uint8_t
-lc(uint8_t c)
+/* ASCII lower-case table for the caseless compare: one load per byte
+ * instead of two compares and a branch. */
+static const uint8_t lc_tab[256] = {
+#define R4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
+	R16(0x00), R16(0x10), R16(0x20), R16(0x30),
+	0x40, R4('a'), R4('e'), R4('i'), R4('m'), R4('q'), R4('u'), 'y', 'z', 0x5b, 0x5c,
+	0x5d, 0x5e, 0x5f,
+	R16(0x60), R16(0x70), R16(0x80), R16(0x90), R16(0xa0), R16(0xb0), R16(0xc0),
+	R16(0xd0), R16(0xe0), R16(0xf0),
+#undef R16
+#undef R4
+};
+
+static inline bool
+is_alpha(uint8_t c)
 {
-	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	return (uint8_t)((c | 0x20) - 'a') < 26;
 }
 
+/* Does hay[0, n) equal pat[0, n), ignoring ASCII case when nocase? */
+static inline bool
+eq_at(const uint8_t *hay, const uint8_t *pat, uint32_t n, bool nocase)
+{
+	if (!nocase)
+		return memcmp(hay, pat, n) == 0;
+	for (uint32_t k = 0; k < n; k++)
+		if (lc_tab[hay[k]] != lc_tab[pat[k]])
+			return false;
+	return true;
+}
+
+/*
+ * Candidate filter on the first and the last byte of the needle, 16
+ * positions at a time (the SSE2 form of Suricata's/Hyperscan's "two-byte"
+ * filters): for a letter, OR-ing 0x20 folds both cases onto one value, so a
+ * caseless search costs the same as an exact one; non-letters and
+ * case-sensitive searches compare exactly. Every candidate is verified in
+ * full, so the filter only has to avoid false negatives. Loads never go
+ * past hay + hlen (the tests put the haystack against a guard page).
+ */
 int64_t
 mt_search(const uint8_t *hay, uint32_t hlen, const uint8_t *pat, uint32_t plen, bool nocase)
 {
+	uint32_t last = plen - 1, i = 0;
+	uint8_t m0, ml, f0, fl;
+
 	if (plen == 0)
 		return 0;
 	if (plen > hlen)
 		return -1;
-	if (!nocase) {
-		const uint8_t *f = memmem(hay, hlen, pat, plen);
+	if (!nocase && plen == 1) {
+		const uint8_t *f = memchr(hay, pat[0], hlen);
 		return f ? f - hay : -1;
 	}
+	m0 = nocase && is_alpha(pat[0]) ? 0x20 : 0;
+	ml = nocase && is_alpha(pat[last]) ? 0x20 : 0;
+	f0 = pat[0] | m0;
+	fl = pat[last] | ml;
+#ifdef __SSE2__
 	{
-		uint8_t f0 = lc(pat[0]);
-		for (uint32_t i = 0; i + plen <= hlen; i++) {
-			uint32_t k;
-			if (lc(hay[i]) != f0)
-				continue;
-			for (k = 1; k < plen && lc(hay[i + k]) == lc(pat[k]); k++)
-				;
-			if (k == plen)
-				return i;
+		const __m128i vm0 = _mm_set1_epi8((char)m0), vml = _mm_set1_epi8((char)ml);
+		const __m128i vf0 = _mm_set1_epi8((char)f0), vfl = _mm_set1_epi8((char)fl);
+
+		/* both 16-byte loads stay inside [hay, hay + hlen) */
+		for (; (uint64_t)i + last + 16 <= hlen; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(hay + i));
+			__m128i b = _mm_loadu_si128((const __m128i *)(hay + i + last));
+			unsigned mask = (unsigned)_mm_movemask_epi8(
+				_mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, vm0), vf0),
+					      _mm_cmpeq_epi8(_mm_or_si128(b, vml), vfl)));
+
+			while (mask != 0) {
+				uint32_t k = i + (uint32_t)__builtin_ctz(mask);
+
+				if (plen <= 2 || eq_at(hay + k + 1, pat + 1, plen - 2, nocase))
+					return k;
+				mask &= mask - 1;
+			}
 		}
 	}
+#endif
+	for (; i + plen <= hlen; i++)
+		if ((hay[i] | m0) == f0 && (hay[i + last] | ml) == fl &&
+		    (plen <= 2 || eq_at(hay + i + 1, pat + 1, plen - 2, nocase)))
+			return i;
 	return -1;
 }
 
 struct cctx {
 	struct mt_scratch *s;
+	/* The rule's fast-pattern content and where its first occurrence in
+	 * the scanned buffer starts (UINT32_MAX: unknown). The multi-pattern
+	 * scan saw that buffer: no occurrence of the content starts before
+	 * fp_start, and when the fast pattern is the whole content, one starts
+	 * exactly there, so confirmation need not search for it again. */
+	const struct mt_item *fp;
+	uint32_t fp_start;
 };
 
 static int
@@ -112,6 +180,26 @@ content(struct cctx *c, const struct mt_item *it, int n, const uint8_t *buf, uin
 		if (found)
 			return 0;
 		return items(c, it + 1, n - 1, buf, len, prev_end);
+	}
+	if (it == c->fp && c->fp_start != UINT32_MAX) {
+		if (start <= c->fp_start && !(it->flags & MT_F_FP_CHOP)) {
+			/* the first occurrence at or after start is the reported one */
+			if ((int64_t)c->fp_start + plen > end)
+				return 0;
+			if (end - start >= plen) {
+				int rc = items(c, it + 1, n - 1, buf, len, c->fp_start + plen);
+
+				if (rc != 0 || !(it->flags & MT_F_LATER_REL))
+					return rc;
+				if (--c->s->budget < 0) {
+					c->s->budget_exhausted++;
+					return 0;
+				}
+				start = (int64_t)c->fp_start + 1;
+			}
+		} else if (start < c->fp_start) {
+			start = c->fp_start;
+		}
 	}
 	while (end - start >= plen) {
 		int64_t pos = mt_search(buf + start, (uint32_t)(end - start), it->pat, plen, nocase);
@@ -195,6 +283,8 @@ mt_confirm_addrs(const struct mt_rule *r, const struct mt_txn *t)
 	const uint8_t *sip, *dip;
 	uint16_t sport, dport;
 
+	if (r->addr_any)
+		return true;
 	if (tp == NULL) {
 		/* no tuple: only rules that accept any address and port can match */
 		for (uint16_t i = 0; i < r->src.n; i++)
@@ -233,8 +323,21 @@ mt_confirm_addrs(const struct mt_rule *r, const struct mt_txn *t)
 int
 mt_confirm_rule(const struct mt_rule *r, struct mt_scratch *s, const struct mt_txn *t)
 {
-	struct cctx c = {.s = s};
+	struct cctx c = {.s = s, .fp_start = UINT32_MAX};
 
+	/* fp_end is valid only for a rule marked in this call by a scan */
+	if (r->fp_group >= 0 && r->idx < s->cap_rules && s->cand_mark[r->idx] == s->epoch &&
+	    s->cand_fp_end[r->idx] != UINT32_MAX) {
+		const struct mt_item *fp = &r->groups[r->fp_group].items[r->fp_item];
+		uint32_t off = (fp->flags & MT_F_FP_CHOP) ? fp->fp_off : 0;
+		uint32_t flen = (fp->flags & MT_F_FP_CHOP) ? fp->fp_len : fp->len;
+
+		if (fp->type == MT_IT_CONTENT && !(fp->flags & MT_F_NEGATED) &&
+		    s->cand_fp_end[r->idx] >= off + flen) {
+			c.fp = fp;
+			c.fp_start = s->cand_fp_end[r->idx] - flen - off;
+		}
+	}
 	if (!mt_confirm_addrs(r, t))
 		return 0;
 	s->budget = MT_CONFIRM_BUDGET;

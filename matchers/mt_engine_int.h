@@ -196,6 +196,7 @@ struct mt_rule {
 	uint8_t flow;
 	uint8_t eval_side;     /* 0 request, 1 response */
 	uint8_t src_is_server; /* rule source address is the server */
+	uint8_t addr_any;      /* every address and port matches (set by mt_hs_build) */
 	int8_t body_dir;       /* body the rule inspects (0 request, 1 response), -1 none */
 	struct mt_addrset src, dst;
 	struct mt_portset sp, dp;
@@ -232,6 +233,11 @@ enum mt_body_mode {
 	MT_BM_ALWAYS,          /* no positive body content: confirmed against the window */
 	MT_BM_PREFILTER,       /* a stream match makes it a candidate, confirmed against the window */
 	MT_BM_DECIDED,         /* its only body condition is the stream pattern: a match decides */
+	/* a body pcre's HS_FLAG_PREFILTER form makes it a candidate. Trusted
+	 * only while the window holds the whole body: `$`, `\b` and the like
+	 * can match at the window's end but not at the same place in the
+	 * longer stream, so a full window confirms it as MT_BM_ALWAYS does. */
+	MT_BM_PREFILTER_RE,
 };
 
 struct mt_body_idx {
@@ -265,6 +271,13 @@ struct mt_engine {
 	bool from_cache;       /* databases came from the on-disk cache */
 	char cache_path[512];
 };
+
+/* Can this pcre (item @p idx of its group) select candidates through a
+ * HS_FLAG_PREFILTER form? Not negated, not relative to an earlier item,
+ * and never matching the empty string. */
+bool mt_hs_pcre_prefilterable(const struct mt_item *it, int idx);
+/* A literal as a Hyperscan expression (\xHH per byte), malloc'ed. */
+char *mt_hs_escape_lit(const uint8_t *p, uint32_t n);
 
 int mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p,
 		struct mt_errors *errs, uint64_t key_lo, uint64_t key_hi);
@@ -328,6 +341,9 @@ struct mt_scratch {
 	uint32_t cap_rules;
 	uint32_t *cand_mark;   /* per rule: epoch when marked */
 	uint32_t *cand;
+	/* per rule marked by a scan in this call: end offset of the first
+	 * fast-pattern match in its buffer, UINT32_MAX if not known */
+	uint32_t *cand_fp_end;
 	uint32_t n_cand;
 	uint32_t arena_used;
 	uint32_t truncated;    /* buffers cut short by the caps (counter) */

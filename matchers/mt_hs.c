@@ -22,7 +22,8 @@
 
 #include <zlib.h>
 
-#define MT_CACHE_MAGIC "MTHSDB03"
+/* 04: the body stream databases also hold prefilter forms of body pcres */
+#define MT_CACHE_MAGIC "MTHSDB04"
 
 /* ---------- per-rule pcre databases ---------- */
 
@@ -62,8 +63,8 @@ struct pat {
 	const struct mt_item *it;
 };
 
-static bool
-pcre_prefilterable(const struct mt_item *it, int idx)
+bool
+mt_hs_pcre_prefilterable(const struct mt_item *it, int idx)
 {
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *ce = NULL;
@@ -86,8 +87,8 @@ pcre_prefilterable(const struct mt_item *it, int idx)
 }
 
 /* Escape a literal for hs_compile_multi. */
-static char *
-escape_lit(const uint8_t *p, uint32_t n)
+char *
+mt_hs_escape_lit(const uint8_t *p, uint32_t n)
 {
 	char *o = malloc((size_t)n * 4 + 1);
 
@@ -138,7 +139,7 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 			}
 			fl[i] = HS_FLAG_SINGLEMATCH | ((it->flags & MT_F_NOCASE) ? HS_FLAG_CASELESS : 0);
 			if (any_re) {
-				owned[i] = escape_lit(p, l);
+				owned[i] = mt_hs_escape_lit(p, l);
 				if (owned[i] == NULL) {
 					ret = -ENOMEM;
 					goto out;
@@ -204,7 +205,7 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 		}
 		for (uint16_t g = 0; g < rule->n_groups && !slot[r]; g++) {
 			for (uint16_t i = 0; i < rule->groups[g].n; i++) {
-				if (pcre_prefilterable(&rule->groups[g].items[i], i)) {
+				if (mt_hs_pcre_prefilterable(&rule->groups[g].items[i], i)) {
 					src[r] = &rule->groups[g].items[i];
 					srcbuf[r] = rule->groups[g].buf;
 					slot[r] = 1;
@@ -437,6 +438,34 @@ cache_load(struct mt_engine *e)
 
 /* ---------- build ---------- */
 
+/* Does every address (or port) match @p a? Only when it has no negated
+ * entry and is empty or holds "any" (family 0 / 0:65535). */
+static bool
+addrs_all(const struct mt_addrset *a)
+{
+	bool any = a->n == 0;
+
+	for (uint16_t i = 0; i < a->n; i++) {
+		if (a->v[i].neg)
+			return false;
+		any = any || a->v[i].family == 0;
+	}
+	return any;
+}
+
+static bool
+ports_all(const struct mt_portset *a)
+{
+	bool any = a->n == 0;
+
+	for (uint16_t i = 0; i < a->n; i++) {
+		if (a->v[i].neg)
+			return false;
+		any = any || (a->v[i].lo == 0 && a->v[i].hi == 65535);
+	}
+	return any;
+}
+
 static int
 grow_scratch(const struct mt_engine *e, hs_scratch_t **s)
 {
@@ -465,8 +494,11 @@ mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p, struct mt_err
 
 	/* which buffers each side must build for confirmation */
 	for (size_t r = 0; r < e->n_rules; r++) {
-		const struct mt_rule *rule = e->rules[r];
+		struct mt_rule *rule = e->rules[r];
 
+		/* most rules say "any any -> any any": skip the per-candidate walk */
+		rule->addr_any = addrs_all(&rule->src) && addrs_all(&rule->dst) &&
+				 ports_all(&rule->sp) && ports_all(&rule->dp);
 		for (uint16_t g = 0; g < rule->n_groups; g++)
 			e->uses_buf[rule->eval_side][rule->groups[g].buf] = 1;
 		if (rule->threshold.type != MT_THR_NONE ||
@@ -543,21 +575,25 @@ mt_hs_free(struct mt_engine *e)
 static int
 grow_cand(struct mt_scratch *s, size_t n_rules)
 {
-	uint32_t *m, *c;
+	uint32_t *m, *c, *fe;
 
 	if (n_rules <= s->cap_rules)
 		return 0;
 	m = calloc(n_rules, sizeof(*m));
 	c = calloc(n_rules, sizeof(*c));
-	if (m == NULL || c == NULL) {
+	fe = calloc(n_rules, sizeof(*fe));
+	if (m == NULL || c == NULL || fe == NULL) {
 		free(m);
 		free(c);
+		free(fe);
 		return -ENOMEM;
 	}
 	free(s->cand_mark);
 	free(s->cand);
+	free(s->cand_fp_end);
 	s->cand_mark = m;
 	s->cand = c;
+	s->cand_fp_end = fe;
 	s->cap_rules = (uint32_t)n_rules;
 	s->epoch = 0;
 	return 0;
@@ -615,5 +651,6 @@ mt_scratch_destroy(struct mt_scratch *s)
 	mt_thr_free(s);
 	free(s->cand_mark);
 	free(s->cand);
+	free(s->cand_fp_end);
 	free(s);
 }

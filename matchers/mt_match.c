@@ -21,6 +21,7 @@ mark(struct mt_scratch *s, uint32_t r)
 {
 	if (s->cand_mark[r] != s->epoch) {
 		s->cand_mark[r] = s->epoch;
+		s->cand_fp_end[r] = UINT32_MAX;
 		s->cand[s->n_cand++] = r;
 	}
 }
@@ -31,10 +32,16 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
 	struct scan_ctx *c = ctx;
 
 	(void)from;
-	(void)to;
 	(void)flags;
-	if (id < c->m->n)
-		mark(c->s, c->m->rule_of[id]);
+	if (id < c->m->n) {
+		uint32_t r = c->m->rule_of[id];
+
+		mark(c->s, r);
+		/* SINGLEMATCH: one report per pattern, its earliest end; a
+		 * literal's start is that end minus its length (mt_confirm.c) */
+		if (to < c->s->cand_fp_end[r])
+			c->s->cand_fp_end[r] = (uint32_t)to;
+	}
 	return 0;
 }
 
@@ -134,8 +141,20 @@ match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn 
 	}
 	for (size_t i = 0; i < e->n_always[side]; i++)
 		mark(s, e->always[side][i]);
-	/* rule order makes the reported hits deterministic */
-	qsort(s->cand, s->n_cand, sizeof(*s->cand), cmp_u32);
+	/* rule order makes the reported hits deterministic; the list is short
+	 * and mostly ordered (always-rules come sorted), where insertion sort
+	 * beats qsort's indirect compares */
+	if (s->n_cand <= 64) {
+		for (uint32_t i = 1; i < s->n_cand; i++) {
+			uint32_t v = s->cand[i], j = i;
+
+			for (; j > 0 && s->cand[j - 1] > v; j--)
+				s->cand[j] = s->cand[j - 1];
+			s->cand[j] = v;
+		}
+	} else {
+		qsort(s->cand, s->n_cand, sizeof(*s->cand), cmp_u32);
+	}
 	for (uint32_t i = 0; i < s->n_cand; i++) {
 		const struct mt_rule *r = e->rules[s->cand[i]];
 		int rc = mt_confirm_rule(r, s, t);

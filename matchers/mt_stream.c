@@ -41,6 +41,27 @@ body_fp(const struct mt_rule *r)
 	return best;
 }
 
+/* The rule's stream pattern: its body content (body_fp), else a body pcre
+ * whose HS_FLAG_PREFILTER form can select it (a superset of the pcre's
+ * matches, so a rule the stream never selected cannot match the window);
+ * NULL: the rule is confirmed against every window (MT_BM_ALWAYS). */
+static const struct mt_item *
+body_pat(const struct mt_rule *r)
+{
+	const struct mt_item *fp = body_fp(r);
+
+	if (fp != NULL)
+		return fp;
+	for (uint16_t g = 0; g < r->n_groups; g++) {
+		if (!mt_buf_kind_is_body(MT_BUFID_KIND(r->groups[g].buf)))
+			continue;
+		for (uint16_t i = 0; i < r->groups[g].n; i++)
+			if (mt_hs_pcre_prefilterable(&r->groups[g].items[i], i))
+				return &r->groups[g].items[i];
+	}
+	return NULL;
+}
+
 /* Can a stream match of @p fp alone decide the rule? Only when it is the
  * rule's single body keyword, matched whole, and its window is decided by
  * the end offset of the first match: no offset, no relative or end
@@ -93,14 +114,17 @@ mt_stream_index(struct mt_engine *e)
 			if (rule->body_dir != d)
 				continue;
 			bi->rule[bi->n++] = (uint32_t)r;
-			fp = body_fp(rule);
+			fp = body_pat(rule);
 			if (fp == NULL) {
 				bi->mode[k] = MT_BM_ALWAYS;
 				continue;
 			}
 			bi->local_of[bi->n_pat++] = k;
-			bi->mode[k] = decidable(rule, fp, &bi->depth_end[k]) ? MT_BM_DECIDED
-									      : MT_BM_PREFILTER;
+			if (fp->type == MT_IT_PCRE)
+				bi->mode[k] = MT_BM_PREFILTER_RE;
+			else
+				bi->mode[k] = decidable(rule, fp, &bi->depth_end[k]) ? MT_BM_DECIDED
+										     : MT_BM_PREFILTER;
 		}
 	}
 	return 0;
@@ -112,44 +136,74 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 	for (int d = 0; d < 2; d++) {
 		struct mt_body_idx *bi = &e->body[d];
 		const char **ex;
+		char **owned;
 		unsigned *fl, *ids;
 		size_t *lens;
 		hs_compile_error_t *ce = NULL;
 		hs_error_t rc;
+		bool any_re = false, ok = true;
 
 		if (bi->n_pat == 0 || bi->db != NULL)
 			continue;
 		ex = calloc(bi->n_pat, sizeof(*ex));
+		owned = calloc(bi->n_pat, sizeof(*owned));
 		fl = calloc(bi->n_pat, sizeof(*fl));
 		ids = calloc(bi->n_pat, sizeof(*ids));
 		lens = calloc(bi->n_pat, sizeof(*lens));
-		if (ex == NULL || fl == NULL || ids == NULL || lens == NULL) {
+		if (ex == NULL || owned == NULL || fl == NULL || ids == NULL || lens == NULL) {
+			free(owned);
 			free(ex);
 			free(fl);
 			free(ids);
 			free(lens);
 			return -ENOMEM;
 		}
-		for (uint32_t i = 0; i < bi->n_pat; i++) {
-			const struct mt_item *it = body_fp(e->rules[bi->rule[bi->local_of[i]]]);
+		for (uint32_t i = 0; i < bi->n_pat; i++)
+			any_re = any_re ||
+				 body_pat(e->rules[bi->rule[bi->local_of[i]]])->type == MT_IT_PCRE;
+		for (uint32_t i = 0; i < bi->n_pat && ok; i++) {
+			const struct mt_item *it = body_pat(e->rules[bi->rule[bi->local_of[i]]]);
 			const uint8_t *p = it->pat;
 			uint32_t l = it->len;
 
+			ids[i] = i;
+			if (it->type == MT_IT_PCRE) {
+				ex[i] = it->re;
+				fl[i] = it->hs_flags | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
+				continue;
+			}
 			if (it->flags & MT_F_FP_CHOP) {
 				p += it->fp_off;
 				l = it->fp_len;
 			}
-			ex[i] = (const char *)p;
-			lens[i] = l;
-			ids[i] = i;
 			fl[i] = HS_FLAG_SINGLEMATCH | ((it->flags & MT_F_NOCASE) ? HS_FLAG_CASELESS : 0);
+			if (any_re) {
+				/* one regex makes the whole database a regex one */
+				owned[i] = mt_hs_escape_lit(p, l);
+				ok = owned[i] != NULL;
+				ex[i] = owned[i];
+			} else {
+				ex[i] = (const char *)p;
+				lens[i] = l;
+			}
 		}
-		rc = hs_compile_lit_multi(ex, fl, ids, lens, bi->n_pat, HS_MODE_STREAM, NULL,
-					  &bi->db, &ce);
+		if (!ok)
+			rc = HS_NOMEM;
+		else if (any_re)
+			rc = hs_compile_multi(ex, fl, ids, bi->n_pat, HS_MODE_STREAM, NULL, &bi->db,
+					      &ce);
+		else
+			rc = hs_compile_lit_multi(ex, fl, ids, lens, bi->n_pat, HS_MODE_STREAM, NULL,
+						  &bi->db, &ce);
+		for (uint32_t i = 0; owned != NULL && i < bi->n_pat; i++)
+			free(owned[i]);
+		free(owned);
 		free(ex);
 		free(fl);
 		free(ids);
 		free(lens);
+		if (!ok)
+			return -ENOMEM;
 		if (rc != HS_SUCCESS) {
 			mt_err_add(errs, "<engine>", 0, "fast_pattern",
 				   "Hyperscan cannot compile the %s body stream database: %s",

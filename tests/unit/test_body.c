@@ -811,6 +811,53 @@ test_no_alloc(void)
 #endif
 }
 
+/* A body rule whose only body keyword is a pcre is selected by the pcre's
+ * prefilter form in the stream database (MT_BM_PREFILTER_RE), not
+ * confirmed against every window: it still fires where the pcre matches,
+ * including end-anchored forms, and when the window is cut short a match
+ * ending at the window's end (where the stream sees more bytes) counts. */
+static void
+test_pcre_prefilter(void)
+{
+	struct mt_engine *e = engine(NULL,
+		"alert http any any -> any any (flow:to_client; file_data; "
+		"pcre:\"/\\bgh[pousr]_[A-Za-z0-9]{8}\\b/\"; sid:1;)\n"
+		"alert http any any -> any any (flow:to_client; file_data; pcre:\"/tail$/\"; sid:2;)\n"
+		"alert http any any -> any any (flow:to_client; file_data; "
+		"pcre:\"/word\\b/\"; sid:3;)\n");
+	struct mt_scratch *s;
+	struct tx x;
+	struct run r;
+	uint8_t *big;
+	uint32_t n = MT_BODY_WINDOW + 64;
+
+	CU_ASSERT_FATAL(e != NULL);
+	s = mt_scratch_create(e);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_EQUAL(e->body[1].mode[0], MT_BM_PREFILTER_RE);
+	CU_ASSERT_EQUAL(e->body[1].mode[1], MT_BM_PREFILTER_RE);
+	mk(&x, "/", NULL, NULL);
+	r = feed1(e, s, &x, 1, "token ghp_abcdEF12 here, then a tail", 36);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_EQUAL(r.sids, SID(1) | SID(2));
+	r = feed1(e, s, &x, 1, "token ghp_abcdEF123 here, tails", 31);
+	CU_ASSERT_EQUAL(r.sids, 0);
+	r = feed1(e, s, &x, 1, "nothing to see, words", 21);
+	CU_ASSERT_EQUAL(r.sids, 0);
+	/* window cut: "word" ends the window, "s" follows in the stream */
+	big = malloc(n);
+	CU_ASSERT_FATAL(big != NULL);
+	memset(big, '.', n);
+	memcpy(big + MT_BODY_WINDOW - 4, "words", 5);
+	memcpy(big + MT_BODY_WINDOW - 8, "tail", 4);
+	r = feed1(e, s, &x, 1, big, n);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_EQUAL(r.sids, SID(3));
+	free(big);
+	mt_scratch_destroy(s);
+	mt_engine_destroy(e);
+}
+
 int
 main(void)
 {
@@ -833,5 +880,6 @@ main(void)
 	CU_add_test(su, "cache", test_cache);
 	CU_add_test(su, "rule_errors", test_rule_errors);
 	CU_add_test(su, "no_alloc", test_no_alloc);
+	CU_add_test(su, "pcre_prefilter", test_pcre_prefilter);
 	return tu_run_all();
 }

@@ -145,6 +145,14 @@ test_ctl_defaults(void)
 	CU_ASSERT_TRUE(c.console_alerts);
 	CU_ASSERT_TRUE(c.rest_enabled);
 	CU_ASSERT_STRING_EQUAL(c.rest_listen, "127.0.0.1:8088");
+	CU_ASSERT_STRING_EQUAL(c.rest_tokens_file, "");
+	CU_ASSERT_STRING_EQUAL(c.rest_tls_cert, "");
+	CU_ASSERT_STRING_EQUAL(c.rest_tls_key, "");
+	CU_ASSERT_STRING_EQUAL(c.rest_audit_log, "audit.json");
+	CU_ASSERT_EQUAL(c.rest_max_body, 1024 * 1024);
+	CU_ASSERT_EQUAL(c.rest_sse_heartbeat, 15);
+	CU_ASSERT_EQUAL(c.alert_ring, 4096);
+	CU_ASSERT_STRING_EQUAL(c.api_rules_file, "api.rules");
 }
 
 static void
@@ -223,9 +231,17 @@ static const char full_yaml[] =
 	"  eve: { enabled: false, filename: alerts.json, http-extended: true }\n"
 	"  stats: { enabled: false, filename: s.json }\n"
 	"  console: off\n"
+	"  alert-ring: 100000\n"
+	"  api-rules: extra.rules\n"
 	"rest:\n"
 	"  enabled: false\n"
-	"  listen: \"[::1]:9090\"\n";
+	"  listen: \"[::1]:9090\"\n"
+	"  tokens-file: /etc/apiguard/tokens\n"
+	"  tls-cert: /etc/apiguard/cert.pem\n"
+	"  tls-key: /etc/apiguard/key.pem\n"
+	"  audit-log: /var/log/apiguard/audit.json\n"
+	"  max-body: 64KiB\n"
+	"  sse-heartbeat: 1m\n";
 
 static void
 test_full_file(void)
@@ -295,6 +311,14 @@ test_full_file(void)
 	CU_ASSERT_FALSE(c.console_alerts);
 	CU_ASSERT_FALSE(c.rest_enabled);
 	CU_ASSERT_STRING_EQUAL(c.rest_listen, "[::1]:9090");
+	CU_ASSERT_STRING_EQUAL(c.rest_tokens_file, "/etc/apiguard/tokens");
+	CU_ASSERT_STRING_EQUAL(c.rest_tls_cert, "/etc/apiguard/cert.pem");
+	CU_ASSERT_STRING_EQUAL(c.rest_tls_key, "/etc/apiguard/key.pem");
+	CU_ASSERT_STRING_EQUAL(c.rest_audit_log, "/var/log/apiguard/audit.json");
+	CU_ASSERT_EQUAL(c.rest_max_body, 64 * 1024);
+	CU_ASSERT_EQUAL(c.rest_sse_heartbeat, 60);
+	CU_ASSERT_EQUAL(c.alert_ring, 100000);
+	CU_ASSERT_STRING_EQUAL(c.api_rules_file, "extra.rules");
 }
 
 static void
@@ -459,6 +483,13 @@ test_out_of_range(void)
 		    "dataplane.http.ports[2]: duplicate port 80");
 	EXPECT_ERR1("dataplane:\n  http:\n    ports: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]\n",
 		    "dataplane.http.ports[15]: too many HTTP ports (allowed: at most 15 ports)");
+	/* REST and alert-ring keys added for the control plane. */
+	EXPECT_ERR1("rest:\n  max-body: 100\n",
+		    "t.yaml:2: rest.max-body: value 100 out of range (allowed: 1KiB..64MiB)");
+	EXPECT_ERR1("outputs:\n  alert-ring: 8\n",
+		    "t.yaml:2: outputs.alert-ring: value 8 out of range (allowed: 16..1048576)");
+	EXPECT_ERR1("rest:\n  sse-heartbeat: 0\n",
+		    "t.yaml:2: rest.sse-heartbeat: value 0 out of range (allowed: 1s..1h)");
 }
 
 static void

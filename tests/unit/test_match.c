@@ -928,6 +928,224 @@ test_no_alloc(void)
 #endif
 }
 
+/* ---------- mt_search (confirmation's content search) ---------- */
+
+static int64_t
+naive_search(const uint8_t *h, uint32_t hl, const uint8_t *p, uint32_t pl, bool nocase)
+{
+	if (pl == 0)
+		return 0;
+	for (uint32_t i = 0; i + pl <= hl; i++) {
+		uint32_t k = 0;
+
+		for (; k < pl; k++) {
+			uint8_t a = h[i + k], b = p[k];
+
+			if (nocase) {
+				a = (uint8_t)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+				b = (uint8_t)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+			}
+			if (a != b)
+				break;
+		}
+		if (k == pl)
+			return i;
+	}
+	return -1;
+}
+
+/* Every pair of bytes, both cases: only ASCII letters fold (so '@'/'`',
+ * '['/'{' and bytes >= 0x80 stay distinct). Middle bytes go through the
+ * verification path, first/last through the vector filter. */
+static void
+test_search_bytes(void)
+{
+	uint8_t h[3], p[3];
+	int bad = 0;
+
+	for (unsigned a = 0; a < 256; a++) {
+		for (unsigned b = 0; b < 256; b++) {
+			bool fold = (a | 0x20) == (b | 0x20) && ((a | 0x20) - 'a') < 26u;
+			bool want = a == b || fold;
+
+			h[0] = (uint8_t)a;
+			p[0] = (uint8_t)b;
+			bad += (mt_search(h, 1, p, 1, true) == 0) != want;
+			bad += (mt_search(h, 1, p, 1, false) == 0) != (a == b);
+			h[0] = p[0] = 'q';
+			h[2] = p[2] = 'Z';
+			h[1] = (uint8_t)a;
+			p[1] = (uint8_t)b;
+			bad += (mt_search(h, 3, p, 3, true) == 0) != want;
+			bad += (mt_search(h, 3, p, 3, false) == 0) != (a == b);
+			h[2] = (uint8_t)a;
+			p[2] = (uint8_t)b;
+			h[1] = p[1] = '-';
+			bad += (mt_search(h, 3, p, 3, true) == 0) != want;
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* The needle at every offset of haystacks of every length up to 80 (so
+ * both the 16-byte loop and the scalar tail find it), in a random case
+ * mix, against a naive reference; plus random haystacks over a small
+ * alphabet, where partial matches abound. */
+static void
+test_search_offsets(void)
+{
+	static const char *const needles[] = {
+		"Authorization: Bearer ", "Bearer ey", "eyJ", "a", "Zz", "|3a|", "@[`{", "\xff\xc0x",
+	};
+	static const uint8_t alpha[] = "aAbB:-@`[{\xc1\xe1 ";
+	uint8_t hay[96], pat[32];
+	unsigned seed = 12345;
+	int bad = 0, found = 0;
+
+	for (size_t ni = 0; ni < sizeof(needles) / sizeof(needles[0]); ni++) {
+		uint32_t pl = (uint32_t)strlen(needles[ni]);
+
+		for (uint32_t hl = 0; hl <= 80; hl++) {
+			for (uint32_t off = 0; off + pl <= hl; off++) {
+				bool changed = false;
+
+				memset(hay, '.', sizeof(hay));
+				for (uint32_t k = 0; k < pl; k++) {
+					uint8_t c = (uint8_t)needles[ni][k];
+
+					seed = seed * 1103515245u + 12345u;
+					if ((unsigned)((c | 0x20) - 'a') < 26u && (seed >> 16) & 1) {
+						c ^= 0x20;
+						changed = true;
+					}
+					hay[off + k] = c;
+				}
+				memcpy(pat, needles[ni], pl);
+				found += mt_search(hay, hl, pat, pl, true) == off;
+				bad += mt_search(hay, hl, pat, pl, true) != (int64_t)off;
+				bad += mt_search(hay, hl, pat, pl, false) !=
+				       (changed ? -1 : (int64_t)off);
+				/* a haystack one byte short never holds it */
+				bad += mt_search(hay, off + pl - 1, pat, pl, true) != -1;
+			}
+		}
+	}
+	for (int round = 0; round < 20000; round++) {
+		uint32_t hl, pl;
+
+		seed = seed * 1103515245u + 12345u;
+		hl = (seed >> 16) % 90;
+		seed = seed * 1103515245u + 12345u;
+		pl = 1 + (seed >> 16) % 6;
+		for (uint32_t k = 0; k < hl; k++) {
+			seed = seed * 1103515245u + 12345u;
+			hay[k] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		for (uint32_t k = 0; k < pl; k++) {
+			seed = seed * 1103515245u + 12345u;
+			pat[k] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		bad += mt_search(hay, hl, pat, pl, true) != naive_search(hay, hl, pat, pl, true);
+		bad += mt_search(hay, hl, pat, pl, false) != naive_search(hay, hl, pat, pl, false);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(found > 1000);
+	CU_ASSERT_EQUAL(mt_search(hay, 0, pat, 0, true), 0);
+}
+
+/* Haystacks that end at a PROT_NONE page, and start at a page boundary:
+ * the vector loads must stay inside [hay, hay + len). */
+static void
+test_search_guard(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *m = mmap(NULL, (size_t)pg * 3, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	static const uint8_t pat[] = "bEaReR eY";
+	uint32_t pl = sizeof(pat) - 1;
+	int bad = 0;
+
+	CU_ASSERT_FATAL(m != MAP_FAILED);
+	CU_ASSERT_FATAL(mprotect(m, (size_t)pg, PROT_NONE) == 0);
+	CU_ASSERT_FATAL(mprotect(m + 2 * pg, (size_t)pg, PROT_NONE) == 0);
+	for (uint32_t hl = 0; hl <= 100; hl++) {
+		uint8_t *end = m + 2 * pg, *start = m + pg;
+
+		/* absent, then at the very end, then missing its last byte */
+		memset(end - hl, 'x', hl);
+		bad += mt_search(end - hl, hl, (const uint8_t *)"y", 1, false) != -1;
+		bad += mt_search(end - hl, hl, (const uint8_t *)"Y", 1, true) != -1;
+		bad += mt_search(end - hl, hl, pat, pl, true) != -1;
+		if (hl >= pl) {
+			memcpy(end - pl, "Bearer ey", pl);
+			bad += mt_search(end - hl, hl, pat, pl, true) != (int64_t)(hl - pl);
+			bad += mt_search(end - hl, hl - 1, pat, pl, true) != -1;
+			bad += mt_search(end - hl, hl, (const uint8_t *)"Bearer ey", pl, false) !=
+			       (int64_t)(hl - pl);
+		}
+		bad += mt_search(end - hl, hl, (const uint8_t *)"xy", 2, true) != -1;
+		bad += mt_search(end - hl, hl, (const uint8_t *)"Y", 1, true) != (hl >= pl ? (int64_t)hl - 1 : -1);
+		/* needle at the very start of a page */
+		memset(start, 'x', hl);
+		if (hl >= pl) {
+			memcpy(start, "BEARER EY", pl);
+			bad += mt_search(start, hl, pat, pl, true) != 0;
+			bad += mt_search(start, hl, pat, pl, false) != -1;
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	munmap(m, (size_t)pg * 3);
+}
+
+/* Confirmation starts at the offset Hyperscan reported for the fast
+ * pattern: it must still find later occurrences (backtracking for a
+ * relative keyword), honour windows that start after the reported match,
+ * and fail when the only occurrence lies outside the window. */
+static void
+test_fast_pattern_anchor(void)
+{
+	/* first "abc" is not followed by y, the second is */
+	CU_ASSERT_EQUAL(on("content:\"abc\"; content:\"y\"; distance:1; within:1;", "/abc-x-abc-y"), 1);
+	CU_ASSERT_EQUAL(on("content:\"abc\"; content:\"y\"; distance:1; within:1;", "/abc-x-abc-z"), 0);
+	CU_ASSERT_EQUAL(on("content:\"ABC\"; nocase; content:\"y\"; distance:1; within:1;",
+			   "/aBc-x-AbC-y"), 1);
+	/* reported match before the offset window; a later one inside it */
+	CU_ASSERT_EQUAL(on("content:\"ab\"; offset:3;", "/ab-ab"), 1);
+	CU_ASSERT_EQUAL(on("content:\"ab\"; offset:3;", "/ab---"), 0);
+	/* depth ends before the only occurrence */
+	CU_ASSERT_EQUAL(on("content:\"ab\"; depth:3;", "/ab-ab"), 1);
+	CU_ASSERT_EQUAL(on("content:\"ab\"; depth:3;", "/-ab-ab"), 0);
+	/* the fast pattern is the second content; the first one is relative-free */
+	CU_ASSERT_EQUAL(on("content:\"/\"; content:\"longer\"; fast_pattern; distance:0;",
+			   "/longer"), 1);
+	CU_ASSERT_EQUAL(on("content:\"q\"; content:\"longer\"; fast_pattern; distance:0;",
+			   "/longer?q"), 0);
+	/* chopped fast pattern: the content starts fp_off bytes before it */
+	CU_ASSERT_EQUAL(on("content:\"xchopx\"; fast_pattern:1,4; content:\"!\"; within:1;",
+			   "/ychopx-xchopx!"), 1);
+	CU_ASSERT_EQUAL(on("content:\"xchopx\"; fast_pattern:1,4; content:\"!\"; within:1;",
+			   "/ychopx-xchopx?"), 0);
+	/* endswith with an earlier occurrence */
+	CU_ASSERT_EQUAL(on("content:\"ab\"; endswith;", "/ab-ab"), 1);
+	CU_ASSERT_EQUAL(on("content:\"ab\"; endswith;", "/ab-a"), 0);
+	/* same fast pattern in two rules (two pattern ids, one report each) */
+	{
+		struct mt_engine *e = tx_engine(NULL,
+			"alert http any any -> any any (http.uri; content:\"dup\"; sid:1;)\n"
+			"alert http any any -> any any (http.uri; content:\"dup\"; content:\"!\"; within:1; sid:2;)\n");
+		struct mt_result r;
+		struct tx x;
+
+		CU_ASSERT_FATAL(e != NULL);
+		tx_req(&x, "GET", "/dup-dup!", NULL);
+		CU_ASSERT_EQUAL(tx_run(e, &x, &r), 2);
+		tx_req(&x, "GET", "/dup-dup", NULL);
+		CU_ASSERT_EQUAL(tx_run(e, &x, &r), 1);
+		CU_ASSERT(tx_has_sid(&r, 1));
+		mt_engine_destroy(e);
+	}
+}
+
 int
 main(void)
 {
@@ -956,5 +1174,9 @@ main(void)
 	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);
 	CU_add_test(su, "scratch_prepare", test_scratch_prepare);
 	CU_add_test(su, "no_alloc", test_no_alloc);
+	CU_add_test(su, "search_bytes", test_search_bytes);
+	CU_add_test(su, "search_offsets", test_search_offsets);
+	CU_add_test(su, "search_guard", test_search_guard);
+	CU_add_test(su, "fast_pattern_anchor", test_fast_pattern_anchor);
 	return tu_run_all();
 }

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file
+ * The REST API's action functions. Each takes already-decoded arguments,
+ * does one thing, and returns an HTTP status with a JSON body; the HTTP
+ * server (ctl_rest.c) only decodes requests, calls one of these and
+ * encodes the answer, and the unit tests call them directly.
+ *
+ * Error bodies are always {"error": {"code": C, "message": M[, "errors":
+ * [{"file","line","keyword","reason"}...]]}}.
+ *
+ * Threads: any REST thread; the objects they reach lock themselves.
+ */
+#ifndef CTL_API_H
+#define CTL_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ctl_alerts.h"
+#include "ctl_config.h"
+#include "ctl_rules.h"
+
+/** What the actions act on; filled by the program (or a test). */
+struct ctl_api {
+	const struct ctl_config *cfg;
+	struct ctl_rules *rules;
+	struct ctl_alerts *alerts;
+	/** The stats.json object (a new reference); NULL: no data plane. */
+	json_t *(*stats)(void *arg);
+	void *stats_arg;
+	uint64_t start_ns;           /**< CLOCK_MONOTONIC at start */
+	int ready;                   /**< read atomically: 1 once the data plane runs */
+	bool tokens;                 /**< a tokens file is in force (else loopback only) */
+	bool tls;
+};
+
+/** Raw query arguments of GET /alerts (NULL: absent). */
+struct ctl_api_alert_args {
+	const char *since, *limit, *sid, *technique, *owasp, *src;
+};
+
+/** Build an error body (printf-style message). */
+json_t *ctl_api_error(const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** GET /healthz: always 200 while the process answers. */
+unsigned int ctl_api_health(struct ctl_api *api, json_t **out);
+/** GET /readyz: 200 once the data plane runs, 503 before. */
+unsigned int ctl_api_ready(struct ctl_api *api, json_t **out);
+/** GET /api/v1/status: version, uptime, lcores, workers, ports, rules, auth. */
+unsigned int ctl_api_status(struct ctl_api *api, json_t **out);
+/** GET /api/v1/stats: the stats.json layout plus "rules" (per-sid hits). */
+unsigned int ctl_api_stats(struct ctl_api *api, json_t **out);
+/**
+ * GET /metrics: Prometheus text exposition format 0.0.4.
+ * @param text receives a malloc'd document
+ */
+unsigned int ctl_api_metrics(struct ctl_api *api, char **text);
+/** GET /api/v1/config: the effective configuration, secrets masked. */
+unsigned int ctl_api_config(struct ctl_api *api, json_t **out);
+/** GET /api/v1/openapi.json. */
+unsigned int ctl_api_openapi(struct ctl_api *api, json_t **out);
+
+/** GET /api/v1/rules. */
+unsigned int ctl_api_rules_list(struct ctl_api *api, json_t **out);
+/** GET /api/v1/rules/{sid}: 200, 400 bad sid, 404. */
+unsigned int ctl_api_rule_get(struct ctl_api *api, const char *sid, json_t **out);
+
+/**
+ * Turn a request body into rule text: text/plain is the rules as they are;
+ * application/json must be exactly {"rules": "..."} (duplicate keys,
+ * unknown keys, other types: 400).
+ * @param text receives a malloc'd NUL-terminated string on success
+ * @return 0 (success), else an HTTP status (400, 415) with *err set
+ */
+unsigned int ctl_api_decode_rules(const char *content_type, const char *body, size_t len,
+				  char **text, json_t **err);
+
+/** POST /api/v1/rules: 201, 400 (errors with line, keyword, reason), 409. */
+unsigned int ctl_api_rules_add(struct ctl_api *api, const char *text, json_t **out);
+/** PUT /api/v1/rules/{sid}: 200, 400, 404, 409 (rule file rule). */
+unsigned int ctl_api_rule_put(struct ctl_api *api, const char *sid, const char *text,
+			      json_t **out);
+/** DELETE /api/v1/rules/{sid}: 200, 400, 404, 409. */
+unsigned int ctl_api_rule_delete(struct ctl_api *api, const char *sid, json_t **out);
+/** POST /api/v1/rules/reload (and SIGHUP): 200 or 400. */
+unsigned int ctl_api_rules_reload(struct ctl_api *api, json_t **out);
+
+/**
+ * Validate GET /alerts arguments into @p f.
+ * @return 0, or 400 with *err set
+ */
+unsigned int ctl_api_alert_filter(const struct ctl_api_alert_args *q, struct ctl_alert_filter *f,
+				  json_t **err);
+/** GET /api/v1/alerts: {"alerts": [...], "next": CURSOR, "last": CURSOR}. */
+unsigned int ctl_api_alerts(struct ctl_api *api, const struct ctl_api_alert_args *q,
+			    json_t **out);
+/** GET /api/v1/attack/layer?kind=coverage|observed: an ATT&CK Navigator 4.5 layer. */
+unsigned int ctl_api_attack_layer(struct ctl_api *api, const char *kind, json_t **out);
+
+/** Build a Navigator layer (exposed for tests): @p kind "coverage" or "observed". */
+json_t *ctl_layer_build(const char *kind, json_t *coverage, json_t *counts);
+
+/**
+ * Render Prometheus text from a stats object, the alert counts and a flat
+ * object of gauges ("generation", "rules", ...). malloc'd.
+ */
+char *ctl_metrics_render(json_t *stats, json_t *counts, json_t *info);
+
+/** The OpenAPI 3.0 document of this API (a new reference). */
+json_t *ctl_openapi_doc(void);
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Prometheus text exposition (format 0.0.4) of the data-plane counters and
+ * the control plane's own numbers. Each metric family is written once with
+ * HELP and TYPE, then all its series; counters end in _total.
+ */
+#include "ctl_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Counters that are levels, not running totals. */
+static bool
+ctl_metric_is_gauge(const char *name)
+{
+	return strstr(name, "active") != NULL || strstr(name, "in_use") != NULL ||
+	       strstr(name, "current") != NULL;
+}
+
+static void
+ctl_metric_name(char *buf, size_t len, const char *prefix, const char *name, bool counter)
+{
+	size_t off = (size_t)snprintf(buf, len, "%s", prefix), i;
+
+	for (i = 0; name[i] && off + 1 < len; i++) {
+		char c = name[i];
+
+		buf[off++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '_' ? c : '_';
+	}
+	buf[off] = '\0';
+	if (counter && (off < 6 || strcmp(buf + off - 6, "_total") != 0))
+		snprintf(buf + off, len - off, "_total");
+}
+
+/* A label value with \\, \" and \n escaped. */
+static void
+ctl_metric_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void
+ctl_metric_head(FILE *f, const char *name, const char *help, bool counter)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, counter ? "counter" : "gauge");
+}
+
+/*
+ * One family per counter name of @p arr's objects (workers or ports), one
+ * series per element, labelled @p label = element's "id" or "name".
+ */
+static void
+ctl_metric_group(FILE *f, json_t *arr, const char *prefix, const char *label, const char *what)
+{
+	json_t *first = json_array_get(arr, 0), *v, *el;
+	const char *key;
+	size_t i;
+
+	json_object_foreach(first, key, v) {
+		char name[160], help[256];
+		bool counter;
+
+		if (!json_is_integer(v) || strcmp(key, "id") == 0)
+			continue;
+		counter = !ctl_metric_is_gauge(key);
+		ctl_metric_name(name, sizeof(name), prefix, key, counter);
+		snprintf(help, sizeof(help), "%s counter %s.", what, key);
+		ctl_metric_head(f, name, help, counter);
+		json_array_foreach(arr, i, el) {
+			json_t *lv = json_object_get(el, label);
+
+			fprintf(f, "%s{%s=\"", name, strcmp(label, "name") == 0 ? "port" : "worker");
+			if (json_is_string(lv))
+				ctl_metric_label(f, json_string_value(lv));
+			else
+				fprintf(f, "%lld", (long long)json_integer_value(lv));
+			fprintf(f, "\"} %lld\n", (long long)json_integer_value(json_object_get(el, key)));
+		}
+	}
+}
+
+static void
+ctl_metric_labelled(FILE *f, json_t *obj, const char *name, const char *label, const char *help)
+{
+	const char *k;
+	json_t *v;
+
+	ctl_metric_head(f, name, help, true);
+	json_object_foreach(obj, k, v) {
+		fprintf(f, "%s{%s=\"", name, label);
+		ctl_metric_label(f, k);
+		fprintf(f, "\"} %lld\n", (long long)json_integer_value(v));
+	}
+}
+
+char *
+ctl_metrics_render(json_t *stats, json_t *counts, json_t *info)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const char *k;
+	json_t *v;
+
+	if (f == NULL)
+		return NULL;
+	ctl_metric_head(f, "apiguard_up", "1 while apiguard answers.", false);
+	fprintf(f, "apiguard_up 1\n");
+	json_object_foreach(info, k, v) {
+		char name[160];
+		bool counter = strncmp(k, "rule_changes", 12) == 0;
+
+		ctl_metric_name(name, sizeof(name), "apiguard_", k, counter);
+		ctl_metric_head(f, name, counter ? "Rule changes (API, reload, SIGHUP) since start." :
+				"Control-plane state.", counter);
+		if (json_is_real(v))
+			fprintf(f, "%s %.3f\n", name, json_real_value(v));
+		else
+			fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
+	}
+	ctl_metric_group(f, json_object_get(stats, "workers"), "apiguard_worker_", "id", "Worker");
+	ctl_metric_group(f, json_object_get(stats, "ports"), "apiguard_port_", "name", "Port");
+	json_object_foreach(json_object_get(stats, "io"), k, v) {
+		char name[160], help[200];
+
+		ctl_metric_name(name, sizeof(name), "apiguard_io_", k, true);
+		snprintf(help, sizeof(help), "Software distribution stage counter %s.", k);
+		ctl_metric_head(f, name, help, true);
+		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
+	}
+	ctl_metric_head(f, "apiguard_alerts_total", "Alerts received by the control plane.", true);
+	fprintf(f, "apiguard_alerts_total %lld\n",
+		(long long)json_integer_value(json_object_get(counts, "alerts")));
+	ctl_metric_labelled(f, json_object_get(counts, "signature_id"), "apiguard_rule_hits_total",
+			    "sid", "Alerts per rule.");
+	ctl_metric_labelled(f, json_object_get(counts, "mitre_technique_id"),
+			    "apiguard_technique_alerts_total", "technique",
+			    "Alerts per ATT&CK technique.");
+	ctl_metric_labelled(f, json_object_get(counts, "owasp_api"), "apiguard_owasp_alerts_total",
+			    "owasp", "Alerts per OWASP API Security Top 10 category.");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
