@@ -365,6 +365,22 @@ ctl_rule_files(const struct ctl_app *app, char ***files, size_t *n, glob_t *g)
 }
 
 /* Start-up: the rules object builds the first generation (errors printed). */
+
+/* With no rules.cache-dir configured, compiled rule databases are cached in
+ * CTL_DEFAULT_CACHE_DIR when it can be created: a restart (or the next
+ * offline run) then loads in a fraction of a second instead of recompiling.
+ * The cache is keyed by the rules and the Hyperscan version, so it is
+ * never stale; if the directory cannot be made, nothing is cached. */
+#define CTL_DEFAULT_CACHE_DIR "/var/cache/apiguard"
+
+static const char *
+ctl_default_cache_dir(void)
+{
+	if (mkdir(CTL_DEFAULT_CACHE_DIR, 0700) != 0 && errno != EEXIST)
+		return NULL;
+	return access(CTL_DEFAULT_CACHE_DIR, W_OK) == 0 ? CTL_DEFAULT_CACHE_DIR : NULL;
+}
+
 static struct ctl_rules *
 ctl_rules_init(struct ctl_app *app)
 {
@@ -391,7 +407,7 @@ ctl_rules_init(struct ctl_app *app)
 	rp.vars = vars;
 	rp.n_vars = app->cfg.n_vars;
 	rp.classification_file = app->cfg.classification_file[0] ? app->cfg.classification_file : NULL;
-	rp.cache_dir = app->cfg.rule_cache_dir[0] ? app->cfg.rule_cache_dir : NULL;
+	rp.cache_dir = app->cfg.rule_cache_dir[0] ? app->cfg.rule_cache_dir : ctl_default_cache_dir();
 	rp.store_path = store;
 	rp.n_workers = app->cfg.dp.n_workers;
 	r = ctl_rules_create(&rp, &errs);

@@ -142,6 +142,13 @@ ctl_eve_alert_json(const struct dp_alert *a, const char *iface)
 	json_object_set_new(http, "length", json_integer((json_int_t)(to_client ?
 					a->resp_content_length : a->req_content_length)));
 	json_object_set_new(o, "http", http);
+	if (a->evidence_len > 0) {
+		/* Behaviour detections: their evidence, as the "apiguard" object. */
+		json_t *ev = json_loadb(a->evidence, a->evidence_len, 0, NULL);
+
+		if (ev != NULL)
+			json_object_set_new(o, "apiguard", ev);
+	}
 	return o;
 }
 

@@ -17,6 +17,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dp_analytics.h"
 #include "dp_pkt.h"
 #include "dp_worker.h"
 
@@ -45,6 +46,7 @@ struct dp_plane {
 	bool rss;
 	bool started;
 	struct dp_io_counters io;
+	struct mt_behav_params behav_params;
 };
 
 /* Symmetric Toeplitz key: a repeated 16-bit pattern makes the hash the same
@@ -215,6 +217,11 @@ dp_worker_create(struct dp_plane *dp, uint16_t id, unsigned int lcore, char **er
 		       p->reasm_pool_bufs, rte_strerror(rte_errno));
 		return NULL;
 	}
+	w->behav = mt_behav_worker_create(&dp->behav_params);
+	if (w->behav == NULL) {
+		dp_err(err, "worker %u: cannot create the behaviour context", id);
+		return NULL;
+	}
 	w->tcp.flow_cap_bytes = p->reasm_flow_cap;
 	w->tcp.midstream = p->midstream;
 	snprintf(name, sizeof(name), "ag_http_%u", id);
@@ -267,6 +274,7 @@ dp_worker_destroy(struct dp_worker *w)
 		return;
 	dp_flow_table_destroy(w->flows);
 	dp_http_ctx_fini(&w->http);
+	mt_behav_worker_destroy(w->behav);
 	rte_mempool_free(w->tcp.seg_pool);
 	rte_ring_free(w->in_ring);
 	rte_ring_free(w->out_ring);
@@ -426,6 +434,11 @@ dp_plane_create(const struct dp_params *p, char **err)
 		dp_err(err, "cannot create the blocklist: %s", strerror(errno));
 		goto fail;
 	}
+	mt_behav_params_defaults(&dp->behav_params);
+	dp->sh.analytics = dp_analytics_create(&dp->sh, &dp->behav_params,
+					       DP_ANALYTICS_RING, err);
+	if (dp->sh.analytics == NULL)
+		goto fail;
 
 	lcore = rte_get_next_lcore(-1, 1, 0);
 	if (dp->sh.software) {
@@ -645,6 +658,11 @@ dp_plane_start(struct dp_plane *dp, struct dp_gen *gen)
 		if (rc != 0)
 			return rc;
 	}
+	if (dp->sh.analytics != NULL) {
+		rc = dp_analytics_start(dp->sh.analytics);
+		if (rc != 0)
+			return rc;
+	}
 	dp->started = true;
 	return 0;
 }
@@ -697,6 +715,8 @@ dp_plane_stop(struct dp_plane *dp)
 		return;
 	__atomic_store_n(&dp->sh.stop, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	/* Workers have flushed their flows: every record is queued now. */
+	dp_analytics_stop(dp->sh.analytics);
 	for (i = 0; i < dp->p.n_ports; i++)
 		(void)rte_eth_dev_stop(dp->sh.port_id[i]);
 	dp->started = false;
@@ -716,6 +736,7 @@ dp_plane_destroy(struct dp_plane *dp)
 		(void)rte_eth_dev_close(dp->sh.port_id[i]);
 	rte_ring_free(dp->sh.alert_ring);
 	rte_mempool_free(dp->sh.alert_pool);
+	dp_analytics_destroy(dp->sh.analytics);
 	dp_block_destroy(dp->sh.blocklist);
 	rte_free(dp->sh.qsbr);
 	rte_mempool_free(dp->sh.pkt_pool);
@@ -856,6 +877,18 @@ dp_plane_stats(struct dp_plane *dp, dp_stat_fn fn, void *arg)
 		for (i = 0; i < RTE_DIM(dp_io_counter_names); i++)
 			fn(arg, "io", 0, dp_io_counter_names[i], io[i]);
 	}
+	if (dp->sh.analytics != NULL) {
+		const struct dp_analytics_counters *ac = dp_analytics_counters(dp->sh.analytics);
+
+		fn(arg, "analytics", 0, "records", ac->records);
+		fn(arg, "analytics", 0, "records_lost", ac->records_lost);
+		fn(arg, "analytics", 0, "detections", ac->detections);
+		fn(arg, "analytics", 0, "alerts_lost", ac->alerts_lost);
+		fn(arg, "analytics", 0, "blocks_added", ac->blocks_added);
+		fn(arg, "analytics", 0, "blocks_failed", ac->blocks_failed);
+		fn(arg, "analytics", 0, "blocks_expired", ac->blocks_expired);
+		fn(arg, "analytics", 0, "blocklist_entries", dp_block_count(dp->sh.blocklist));
+	}
 	for (k = 0; k < dp->p.n_ports; k++) {
 		struct rte_eth_stats st;
 
@@ -907,12 +940,19 @@ dp_plane_mem_estimate(const struct dp_params *p)
 			(size_t)p->http_spill_bufs * (p->http_spill_size + 64) +
 			(size_t)p->reasm_pool_bufs * (DP_TCP_SEG_DATA + 128) +
 			2 * (size_t)p->ring_size * sizeof(void *) + sizeof(struct dp_worker) + 65536;
-	size_t shared = (size_t)p->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 192) +
+	size_t shared = (size_t)DP_ANALYTICS_RING * (sizeof(struct dp_behav_item) + 64) +
+			(size_t)p->mbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + 192) +
 			(size_t)p->alert_ring * (sizeof(struct dp_alert) + 64) * 2;
 
 	/* Pools round up, rte_hash adds buckets and EAL keeps its own heap:
 	 * be generous, untouched pages cost nothing without hugepages. */
 	return ((size_t)p->n_workers * worker + shared) * 3 / 2 + ((size_t)128 << 20);
+}
+
+struct dp_analytics *
+dp_plane_analytics(struct dp_plane *dp)
+{
+	return dp->sh.analytics;
 }
 
 struct dp_blocklist *

@@ -73,10 +73,13 @@ struct dp_alert {
 	char host[DP_ALERT_HOST];
 	char ua[DP_ALERT_UA];
 	char ctype[DP_ALERT_CTYPE];
+	uint16_t evidence_len;      /**< behaviour detections: JSON object text */
+	char evidence[640];
 };
 
 struct dp_plane;
 struct dp_blocklist;
+struct dp_analytics;
 
 /**
  * Configure ports, pools and workers (lcores not started yet).
@@ -157,8 +160,14 @@ size_t dp_plane_mem_estimate(const struct dp_params *p);
 uint16_t dp_plane_n_workers(const struct dp_plane *dp);
 uint16_t dp_plane_n_ports(const struct dp_plane *dp);
 const char *dp_plane_port_name(const struct dp_plane *dp, uint16_t idx);
+/** The behaviour analytics stage (control: inventory, detectors). */
+struct dp_analytics *dp_plane_analytics(struct dp_plane *dp);
+
 /** Clients and identities blocked, with expiry (for control/analytics). */
 struct dp_blocklist *dp_plane_blocklist(struct dp_plane *dp);
+
+/** Transaction records in flight to the analytics stage. */
+#define DP_ANALYTICS_RING 16384
 
 /** Most blocklist entries. */
 #define DP_BLOCKLIST_MAX 65536

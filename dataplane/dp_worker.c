@@ -15,6 +15,10 @@
 
 #include "dp_pkt.h"
 
+/* The transaction and message user areas of dp_http hold these. */
+_Static_assert(sizeof(struct mt_behav_rec) <= DP_HTTP_TXN_USER, "record too big");
+_Static_assert(sizeof(struct mt_behav_msg) <= DP_HTTP_MSG_USER, "scanner state too big");
+
 const char *const dp_worker_counter_names[] = {
 #define DP_X(n) #n,
 	DP_WORKER_COUNTERS(DP_X)
@@ -243,6 +247,8 @@ dp_on_body(void *arg, struct mt_txn *t, int dir, const uint8_t *p, uint32_t len)
 	struct dp_gen *g = f->body_gen[dir];
 	int rc;
 
+	if (w->behav != NULL && w->http.cur_txn_user != NULL)
+		mt_behav_body(w->behav, w->http.cur_txn_user, w->http.cur_msg_user, p, len);
 	if (f->body[dir] == NULL)
 		return;
 	if (f->flags & (DP_FLOW_F_NOINSPECT | DP_FLOW_F_DROP)) {
@@ -263,11 +269,78 @@ dp_on_msg_end(void *arg, struct mt_txn *t, int dir)
 	struct dp_gen *g = f->body_gen[dir];
 	int rc;
 
+	if (w->behav != NULL && w->http.cur_txn_user != NULL)
+		mt_behav_body_end(w->behav, w->http.cur_txn_user, w->http.cur_msg_user);
 	if (f->body[dir] == NULL)
 		return;
 	rc = mt_body_end(g->engine, g->scratch[w->id], f->body[dir], t, &w->res);
 	dp_body_release(w, f, dir, false);
 	dp_apply_result(w, t, dir, rc);
+}
+
+/* ---- behaviour (worker side) -------------------------------------------- */
+
+/* Request head: identity, template, login facts, forged tokens. Returns 1
+ * when the caller's identity is blocked (the request is dropped). */
+static int
+dp_behav_request(struct dp_worker *w, const struct mt_txn *t)
+{
+	struct mt_behav_rec *rec = w->http.cur_txn_user;
+	struct dp_block_key k;
+	unsigned int n, i;
+
+	if (w->behav == NULL || rec == NULL)
+		return 0;
+	n = mt_behav_req_head(w->behav, t, rec, w->http.cur_msg_user, w->behav_hits,
+			      MT_BEHAV_REQ_HITS);
+	if (w->sh->blocklist != NULL && rec->id_hash != 0 &&
+	    dp_block_count(w->sh->blocklist) > 0) {
+		dp_block_identity_key(&k, rec->id_hash);
+		if (dp_block_check(w->sh->blocklist, &k, w->now_ns)) {
+			w->cnt.blocked_identities++;
+			w->cur_flow->flags |= DP_FLOW_F_DROP;
+			w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
+			return 1;
+		}
+	}
+	if (n == 0)
+		return 0;
+	/* Request-time detections (forged tokens, keys in URLs) act inline,
+	 * through the same path as signature hits. */
+	w->res.n_hits = n;
+	w->res.hits_dropped = 0;
+	w->res.verdict = MT_ACT_NONE;
+	for (i = 0; i < n; i++) {
+		w->res.hits[i].rule = w->behav_hits[i];
+		w->res.verdict = RTE_MAX(w->res.verdict, w->behav_hits[i]->action);
+	}
+	w->cnt.behav_hits += n;
+	dp_apply_result(w, t, 0, (int)n);
+	return 0;
+}
+
+static void
+dp_behav_txn_done(struct dp_worker *w, const struct mt_txn *t)
+{
+	struct mt_behav_rec *rec = w->http.cur_txn_user;
+	struct dp_behav_item *it = &w->behav_item;
+	const struct mt_slice *ua;
+
+	if (w->behav == NULL || rec == NULL || w->sh->analytics == NULL)
+		return;
+	mt_behav_txn_end(w->behav, t, rec);
+	it->rec = *rec;
+	it->tuple = *t->tuple;
+	it->uri_len = (uint16_t)RTE_MIN((size_t)t->req.uri.len, sizeof(it->uri));
+	memcpy(it->uri, t->req.uri.p, it->uri_len);
+	ua = mt_msg_known(&t->req, MT_HDR_USER_AGENT);
+	it->ua_len = ua != NULL ? (uint16_t)RTE_MIN((size_t)ua->len, sizeof(it->ua)) : 0;
+	if (it->ua_len)
+		memcpy(it->ua, ua->p, it->ua_len);
+	if (dp_analytics_submit(w->sh->analytics, it) == 0)
+		w->cnt.behav_records++;
+	else
+		w->cnt.behav_records_lost++;
 }
 
 /* ---- HTTP upcalls ------------------------------------------------------ */
@@ -297,6 +370,8 @@ dp_on_request(void *arg, struct mt_txn *t)
 		w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
 		return;
 	}
+	if (dp_behav_request(w, t) != 0)
+		return;   /* a blocked identity: dropped */
 	if (g == NULL || g->engine == NULL || (w->cur_flow->flags & DP_FLOW_F_NOINSPECT))
 		return;
 	rc = mt_match_request(g->engine, g->scratch[w->id], t, &w->res);
@@ -304,12 +379,16 @@ dp_on_request(void *arg, struct mt_txn *t)
 	dp_body_begin(w, t, 0);
 }
 
+static void dp_on_response_behav(struct dp_worker *w, struct mt_txn *t);
+
 static void
 dp_on_response(void *arg, struct mt_txn *t)
 {
 	struct dp_worker *w = arg;
 	const struct dp_gen *g = w->gen;
 	int rc;
+
+	dp_on_response_behav(w, t);
 
 	if (g == NULL || g->engine == NULL || (w->cur_flow->flags & DP_FLOW_F_NOINSPECT))
 		return;
@@ -319,11 +398,16 @@ dp_on_response(void *arg, struct mt_txn *t)
 }
 
 static void
+dp_on_response_behav(struct dp_worker *w, struct mt_txn *t)
+{
+	if (w->behav != NULL && w->http.cur_txn_user != NULL)
+		mt_behav_resp_head(w->behav, t, w->http.cur_txn_user, w->http.cur_msg_user);
+}
+
+static void
 dp_on_txn_done(void *arg, struct mt_txn *t)
 {
-	/* The behavioural analytics stage hooks in here. */
-	(void)arg;
-	(void)t;
+	dp_behav_txn_done(arg, t);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "dp_analytics.h"
 #include "dp_block.h"
 #include "dp_flow.h"
 #include "dp_http.h"
@@ -32,7 +33,8 @@
 	X(flow_alloc_failed) X(noinspect_packets) X(alerts) X(alerts_lost)        \
 	X(matcher_errors) X(rejects)    X(rst_sent)     X(fail_open)              \
 	X(fail_closed)  X(http_sessions_failed) X(ring_full) X(sink_packets)       \
-	X(blocked_flows) X(blocked_requests) X(bodies_inspected) X(body_begin_failed)
+	X(blocked_flows) X(blocked_requests) X(bodies_inspected) X(body_begin_failed) \
+	X(behav_hits) X(behav_records) X(behav_records_lost) X(blocked_identities)
 
 struct dp_worker_counters {
 #define DP_X(n) uint64_t n;
@@ -63,6 +65,9 @@ struct dp_worker {
 	struct dp_flow_table *flows;
 	struct dp_tcp_ctx tcp;
 	struct dp_http_ctx http;
+	struct mt_behav_worker *behav;         /* behaviour extraction (worker side) */
+	struct dp_behav_item behav_item;       /* staging for a submit */
+	const struct mt_rule_info *behav_hits[MT_BEHAV_REQ_HITS];
 	struct dp_gen *gen;                    /* generation in use this burst */
 	struct mt_result res;
 	/* packet being processed */
@@ -85,6 +90,7 @@ struct dp_plane_shared {
 	struct rte_mempool *alert_pool;
 	struct rte_mempool *pkt_pool;
 	struct dp_blocklist *blocklist;        /* written by control/analytics, read lock-free */
+	struct dp_analytics *analytics;        /* behaviour stage, NULL if off */
 	uint16_t port_id[DP_MAX_PORTS];        /* params index -> DPDK port id */
 	int16_t out_idx[RTE_MAX_ETHPORTS];     /* DPDK port id -> params index of peer, -1 sink */
 	int16_t idx_of_port[RTE_MAX_ETHPORTS]; /* DPDK port id -> params index */
