@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "dp_params.h"
+#include "mt_behav.h"
 #include "mt_engine.h"
 
 /**
@@ -31,6 +32,9 @@ struct dp_gen {
 	uint32_t body_refs;
 	const struct mt_engine *engine;              /**< may be NULL: no rules */
 	struct mt_scratch *scratch[DP_MAX_WORKERS];  /**< [worker id] */
+	/** Behaviour worker contexts [worker id], or NULL: the workers' own
+	 * (defaults). Set when detector settings change; owned by the gen. */
+	struct mt_behav_worker *behav[DP_MAX_WORKERS];
 };
 
 /** Most bytes of each HTTP field copied into an alert record. */

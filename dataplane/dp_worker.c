@@ -181,6 +181,18 @@ dp_apply_result(struct dp_worker *w, const struct mt_txn *t, int dir, int rc)
 	w->cur_verdict = RTE_MAX(w->cur_verdict, res->verdict);
 }
 
+/* The behaviour worker context: the generation's when it carries one
+ * (detector settings changed through the control plane), else the
+ * worker's own, built from the defaults at start-up. Contexts hold no
+ * per-transaction state, so a transaction may span a change. */
+static inline struct mt_behav_worker *
+dp_behav(const struct dp_worker *w)
+{
+	if (w->gen != NULL && w->gen->behav[w->id] != NULL)
+		return w->gen->behav[w->id];
+	return w->behav;
+}
+
 /* ---- body inspection ---------------------------------------------------- */
 
 /* A body holds a reference on the generation it began with, so that the
@@ -248,7 +260,7 @@ dp_on_body(void *arg, struct mt_txn *t, int dir, const uint8_t *p, uint32_t len)
 	int rc;
 
 	if (w->behav != NULL && w->http.cur_txn_user != NULL)
-		mt_behav_body(w->behav, w->http.cur_txn_user, w->http.cur_msg_user, p, len);
+		mt_behav_body(dp_behav(w), w->http.cur_txn_user, w->http.cur_msg_user, p, len);
 	if (f->body[dir] == NULL)
 		return;
 	if (f->flags & (DP_FLOW_F_NOINSPECT | DP_FLOW_F_DROP)) {
@@ -270,7 +282,7 @@ dp_on_msg_end(void *arg, struct mt_txn *t, int dir)
 	int rc;
 
 	if (w->behav != NULL && w->http.cur_txn_user != NULL)
-		mt_behav_body_end(w->behav, w->http.cur_txn_user, w->http.cur_msg_user);
+		mt_behav_body_end(dp_behav(w), w->http.cur_txn_user, w->http.cur_msg_user);
 	if (f->body[dir] == NULL)
 		return;
 	rc = mt_body_end(g->engine, g->scratch[w->id], f->body[dir], t, &w->res);
@@ -291,7 +303,7 @@ dp_behav_request(struct dp_worker *w, const struct mt_txn *t)
 
 	if (w->behav == NULL || rec == NULL)
 		return 0;
-	n = mt_behav_req_head(w->behav, t, rec, w->http.cur_msg_user, w->behav_hits,
+	n = mt_behav_req_head(dp_behav(w), t, rec, w->http.cur_msg_user, w->behav_hits,
 			      MT_BEHAV_REQ_HITS);
 	if (w->sh->blocklist != NULL && rec->id_hash != 0 &&
 	    dp_block_count(w->sh->blocklist) > 0) {
@@ -328,7 +340,7 @@ dp_behav_txn_done(struct dp_worker *w, const struct mt_txn *t)
 
 	if (w->behav == NULL || rec == NULL || w->sh->analytics == NULL)
 		return;
-	mt_behav_txn_end(w->behav, t, rec);
+	mt_behav_txn_end(dp_behav(w), t, rec);
 	it->rec = *rec;
 	it->tuple = *t->tuple;
 	it->uri_len = (uint16_t)RTE_MIN((size_t)t->req.uri.len, sizeof(it->uri));
@@ -401,7 +413,7 @@ static void
 dp_on_response_behav(struct dp_worker *w, struct mt_txn *t)
 {
 	if (w->behav != NULL && w->http.cur_txn_user != NULL)
-		mt_behav_resp_head(w->behav, t, w->http.cur_txn_user, w->http.cur_msg_user);
+		mt_behav_resp_head(dp_behav(w), t, w->http.cur_txn_user, w->http.cur_msg_user);
 }
 
 static void
