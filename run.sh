@@ -44,10 +44,18 @@ demo)
 	install_deps
 	build build
 	out=$(mktemp -d /tmp/apiguard-demo.XXXXXX)
+	# 1. Signatures: one attack of each kind in ordinary API traffic.
 	./build/tools/apiguard-gen --scenario demo -o "$out/demo.pcap" --manifest "$out/demo.json"
-	echo ">>> apiguard -r $out/demo.pcap -l $out"
-	$SUDO ./build/control/apiguard -r "$out/demo.pcap" -w "$out/forwarded.pcap" -l "$out"
-	echo ">>> alerts (EVE JSON): $out/eve.json   counters: $out/stats.json"
+	echo ">>> apiguard -r $out/demo.pcap -w $out/forwarded.pcap -l $out/signatures"
+	$SUDO ./build/control/apiguard -r "$out/demo.pcap" -w "$out/forwarded.pcap" -l "$out/signatures"
+	# 2. Behaviour: BOLA enumeration, brute force, token reuse, forged JWTs,
+	#    leaked card numbers and cloud keys, scraping, mass assignment.
+	./build/tools/apiguard-gen --scenario behaviour-demo -o "$out/behaviour.pcap" \
+		--manifest "$out/behaviour.json"
+	echo ">>> apiguard -r $out/behaviour.pcap -l $out/behaviour"
+	$SUDO ./build/control/apiguard -r "$out/behaviour.pcap" -l "$out/behaviour"
+	echo ">>> alerts (EVE JSON): $out/signatures/eve.json $out/behaviour/eve.json"
+	echo ">>> counters: $out/signatures/stats.json $out/behaviour/stats.json"
 	;;
 test)
 	install_deps
