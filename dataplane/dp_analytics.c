@@ -77,6 +77,22 @@ dp_an_copy(char *dst, size_t cap, const char *src, size_t n)
 	return (uint16_t)n;
 }
 
+static bool
+dp_an_inline_det(enum mt_behav_det det)
+{
+	switch (det) {
+	case MT_DET_JWT_ALG_NONE:
+	case MT_DET_JWT_EMPTY_SIGNATURE:
+	case MT_DET_JWT_EXPIRED:
+	case MT_DET_JWT_HEADER_INJECTION:
+	case MT_DET_JWT_BAD_SIGNATURE:
+	case MT_DET_APIKEY_IN_URL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A detection becomes an alert record and, if asked, a block. */
 static void
 dp_an_detection(struct dp_analytics *a, const struct dp_behav_item *it,
@@ -102,6 +118,10 @@ dp_an_detection(struct dp_analytics *a, const struct dp_behav_item *it,
 		else
 			a->cnt.blocks_failed++;
 	}
+	/* Request-time detections were already reported inline by the worker
+	 * (and acted on); only a block decided here adds something new. */
+	if (!block && dp_an_inline_det(d->det))
+		return;
 	if (rte_mempool_get(sh->alert_pool, &obj) != 0) {
 		a->cnt.alerts_lost++;
 		return;
@@ -135,7 +155,9 @@ dp_an_detection(struct dp_analytics *a, const struct dp_behav_item *it,
 	if (rte_ring_mp_enqueue(sh->alert_ring, al) != 0) {
 		rte_mempool_put(sh->alert_pool, al);
 		a->cnt.alerts_lost++;
+		return;
 	}
+	a->cnt.alerts++;
 }
 
 static unsigned int

@@ -34,6 +34,7 @@ struct dp_analytics_counters {
 	uint64_t records;
 	uint64_t records_lost;     /**< ring or pool full */
 	uint64_t detections;
+	uint64_t alerts;           /**< alert records emitted (not inline duplicates) */
 	uint64_t alerts_lost;      /**< alert ring or pool full */
 	uint64_t blocks_added;
 	uint64_t blocks_failed;    /**< blocklist full */

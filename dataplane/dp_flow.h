@@ -49,6 +49,8 @@ enum dp_flow_class {
 #define DP_FLOW_F_NOINSPECT 0x02 /**< pass: forward without inspection */
 #define DP_FLOW_F_HTTP_OFF 0x04  /**< not (or no longer) parsed as HTTP */
 #define DP_FLOW_F_REJECTED 0x08  /**< RSTs already sent */
+#define DP_FLOW_F_HTTP_SEEN 0x10 /**< at least one request head was parsed */
+#define DP_FLOW_F_EVASION  0x20  /**< TCP overlap event already reported */
 
 /** One flow. */
 struct dp_flow {

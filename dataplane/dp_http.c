@@ -792,7 +792,9 @@ dp_http_data(struct dp_http_ctx *c, struct dp_http_sess *s, int dir,
 		s->stopped = 1;
 		return -EPROTO;
 	}
-	if (d->msgs_done == 0 && d->in_head && s->next_txn_id == 0)
+	/* Not HTTP at all: the very first line of the stream did not parse.
+	 * Framing errors inside a head are HTTP (and interesting). */
+	if (d->msgs_done == 0 && d->in_head && s->next_txn_id == 0 && d->n_hdrs == 0)
 		c->cnt.non_http++;
 	else
 		c->cnt.parse_errors++;

@@ -869,8 +869,12 @@ dp_plane_stats(struct dp_plane *dp, dp_stat_fn fn, void *arg)
 			total[i] += vals[i];
 		}
 	}
-	for (i = 0; i < n; i++)
+	/* Totals count every alert record, the analytics stage's included. */
+	for (i = 0; i < n; i++) {
+		if (dp->sh.analytics != NULL && strcmp(names[i], "alerts") == 0)
+			total[i] += dp_analytics_counters(dp->sh.analytics)->alerts;
 		fn(arg, "total", -1, names[i], total[i]);
+	}
 	if (dp->sh.software) {
 		const uint64_t *io = (const uint64_t *)&dp->io;
 
@@ -883,6 +887,7 @@ dp_plane_stats(struct dp_plane *dp, dp_stat_fn fn, void *arg)
 		fn(arg, "analytics", 0, "records", ac->records);
 		fn(arg, "analytics", 0, "records_lost", ac->records_lost);
 		fn(arg, "analytics", 0, "detections", ac->detections);
+		fn(arg, "analytics", 0, "alerts", ac->alerts);
 		fn(arg, "analytics", 0, "alerts_lost", ac->alerts_lost);
 		fn(arg, "analytics", 0, "blocks_added", ac->blocks_added);
 		fn(arg, "analytics", 0, "blocks_failed", ac->blocks_failed);

@@ -13,6 +13,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_tcp.h>
 
+#include "dp_events.h"
 #include "dp_pkt.h"
 
 /* The transaction and message user areas of dp_http hold these. */
@@ -375,6 +376,7 @@ dp_on_request(void *arg, struct mt_txn *t)
 	const struct dp_gen *g = w->gen;
 	int rc;
 
+	w->cur_flow->flags |= DP_FLOW_F_HTTP_SEEN;
 	if (dp_client_blocked(w, w->cur_flow)) {
 		/* Blocked after the flow began: stop it at its next request. */
 		w->cnt.blocked_requests++;
@@ -437,14 +439,58 @@ dp_apply_policy(struct dp_worker *w, uint8_t policy)
 	}
 }
 
+/* An engine event on the current flow, as an alert with its own rule. */
+static void
+dp_emit_event(struct dp_worker *w, int dir, enum dp_event ev)
+{
+	struct mt_txn *t = &w->ev_txn;
+	int i;
+
+	memset(t, 0, offsetof(struct mt_txn, req));
+	for (i = 0; i < MT_HDR__COUNT; i++) {
+		t->req.known[i] = -1;
+		t->resp.known[i] = -1;
+	}
+	t->req.method.len = t->req.uri.len = t->req.n_headers = 0;
+	t->resp.status_code = 0;
+	t->req.http_major = 1;
+	t->req.http_minor = 1;
+	t->tuple = &w->cur_flow->tuple;
+	t->ts_ns = w->now_ns;
+	w->cnt.events++;
+	dp_emit_alert(w, t, dp_event_rule(ev), dir, DP_OUTCOME_ALLOWED);
+}
+
+/* Errors that only a message head can produce: the stream is HTTP, and the
+ * framing is one that parsers disagree on (request smuggling, desync). */
+static bool
+dp_head_error(int err)
+{
+	switch (dp_event_from_llhttp(err)) {
+	case DP_EV_HTTP_SMUGGLING:
+	case DP_EV_HTTP_BAD_TE:
+	case DP_EV_HTTP_BAD_CL:
+	case DP_EV_HTTP_BAD_HEADER:
+	case DP_EV_HTTP_BAD_CHUNK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 dp_on_http_error(void *arg, int dir, int err)
 {
 	struct dp_worker *w = arg;
 
-	(void)dir;
 	/* err < 0: a TCP gap we could not step over (reassembly caps);
-	 * otherwise an llhttp parse error. */
+	 * otherwise an llhttp parse error. A request the parser refuses is
+	 * reported when it is surely HTTP (a framing error in a head, or any
+	 * error after a good request): what llhttp rejects, a lenient server
+	 * behind us may accept, and no signature would see it. */
+	if (err >= 0 && dir == MT_DIR_TO_SERVER &&
+	    (dp_head_error(err) || (w->cur_flow->flags & DP_FLOW_F_HTTP_SEEN)))
+		dp_emit_event(w, dir, dp_event_from_llhttp(err));
 	dp_apply_policy(w, err < 0 ? w->p->fail_policy : w->p->http_error_policy);
 }
 
@@ -682,6 +728,7 @@ dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
 	struct dp_pkt pk;
 	int src_is_lo, created, dir, kind;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint64_t ovl;
 
 	w->cnt.rx_bytes += len;
 	if (likely(m->nb_segs == 1)) {
@@ -767,8 +814,15 @@ dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
 	w->cur_flow = f;
 	w->cur_mbuf = m;
 	w->cur_verdict = MT_ACT_NONE;
+	ovl = w->tcp.cnt.overlap_diff;
 	dp_tcp_segment(&w->tcp, &f->tcp, dir, pk.tcp_flags, pk.seq, pk.ack,
 		       frame + pk.payload_off, pk.payload_len, w);
+	if (w->tcp.cnt.overlap_diff != ovl && !(f->flags & DP_FLOW_F_EVASION)) {
+		/* Bytes that differ from what we already hold: the end host and
+		 * we may now see different streams. Reported once per flow. */
+		f->flags |= DP_FLOW_F_EVASION;
+		dp_emit_event(w, dir, DP_EV_TCP_OVERLAP_DIFF);
+	}
 	dp_flow_touch(w->flows, f, w->now_ns, dp_tcp_class(f));
 	w->cur_mbuf = NULL;
 

@@ -34,7 +34,8 @@
 	X(matcher_errors) X(rejects)    X(rst_sent)     X(fail_open)              \
 	X(fail_closed)  X(http_sessions_failed) X(ring_full) X(sink_packets)       \
 	X(blocked_flows) X(blocked_requests) X(bodies_inspected) X(body_begin_failed) \
-	X(behav_hits) X(behav_records) X(behav_records_lost) X(blocked_identities)
+	X(behav_hits) X(behav_records) X(behav_records_lost) X(blocked_identities) \
+	X(events)
 
 struct dp_worker_counters {
 #define DP_X(n) uint64_t n;
@@ -70,6 +71,7 @@ struct dp_worker {
 	const struct mt_rule_info *behav_hits[MT_BEHAV_REQ_HITS];
 	struct dp_gen *gen;                    /* generation in use this burst */
 	struct mt_result res;
+	struct mt_txn ev_txn;                  /* view handed to engine-event alerts */
 	/* packet being processed */
 	struct dp_flow *cur_flow;
 	struct rte_mbuf *cur_mbuf;

@@ -509,6 +509,38 @@ def reject_rule(env):
               res.stdout.strip() == "", res.stdout[:300] + res.stderr[:300])
 
 
+# ---------------------------------------------------------------- check 4c
+
+def engine_events(env, tech, owasp):
+    """HTTP framing that llhttp refuses (smuggling, malformed headers) is
+    reported as an engine event on its flow; a clean request is not."""
+    cases = os.path.join(env.src, "tests/rules/engine/events.cases")
+    pcap, mani = env.path("events.pcap"), env.path("events.json")
+    res = subprocess.run(["/usr/bin/python3", os.path.join(env.src,
+                          "tools/rulecase_pcap.py"), "-o", pcap, "-m", mani, cases],
+                         capture_output=True, text=True)
+    if not check("[4c] events: capture built", res.returncode == 0, res.stderr[-300:]):
+        return
+    with open(mani) as f:
+        man = json.load(f)
+    r = env.run(pcap)
+    if r is None:
+        return
+    alert_tags_valid("[4c] events", r["alerts"], tech, owasp)
+    by_port = collections.defaultdict(set)
+    for a in r["alerts"]:
+        by_port[a["src_port"]].add(a["alert"]["signature_id"])
+    bad = []
+    for c in man["cases"]:
+        got = by_port.get(c["client_port"], set())
+        if c["kind"] == "pos" and not set(c["sids"]) <= got:
+            bad.append("%s: want %s, got %s" % (c.get("where"), c["sids"], sorted(got)))
+        if c["kind"] == "neg" and got:
+            bad.append("%s: clean request raised %s" % (c.get("where"), sorted(got)))
+    check("[4c] events: each refused framing reported on its flow, none on the clean one",
+          not bad, "; ".join(bad[:3]) if bad else "%d cases" % len(man["cases"]))
+
+
 # ---------------------------------------------------------------- check 5
 
 def ip_csum(b):
@@ -662,6 +694,7 @@ def main():
         benign(env, tech, owasp)
         drop_rule(env)
         reject_rule(env)
+        engine_events(env, tech, owasp)
         robustness(env, rules)
         concurrency(env, rules)
 
