@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 PKGS=(build-essential pkg-config meson ninja-build libdpdk-dev dpdk dpdk-dev
       libhyperscan-dev libmicrohttpd-dev libcunit1-dev node-llhttp
       libjansson-dev libyaml-dev zlib1g-dev libpcap-dev libssl-dev
-      python3 python3-scapy tshark tcpreplay curl iproute2 ethtool iputils-ping)
+      python3 python3-scapy tshark tcpreplay curl iproute2 ethtool iputils-ping
+      openssl chromium prometheus valgrind)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

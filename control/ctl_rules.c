@@ -36,8 +36,51 @@ struct ctl_rules {
 	uint64_t n_rules;
 	uint64_t n_api_rules;
 	uint64_t ok_changes, failed_changes;
+	/* Behaviour detector settings every new generation carries (one
+	 * worker context per worker), NULL: workers use their own defaults. */
+	struct mt_behav_params *behav;
 };
 
+/*
+ * What generations may share: the rule engine and its per-worker scratches.
+ * A generation that only changes the behaviour contexts points at the same
+ * one, so it must outlive every generation that uses it. @refs is only
+ * touched with the ctl_rules lock held (or by the sole owner in destroy).
+ */
+struct ctl_match {
+	unsigned int refs;
+	struct mt_engine *engine;
+	struct mt_scratch *scratch[DP_MAX_WORKERS];
+};
+
+/* Every generation built here is a ctl_gen: dp_gen first, so the pointer
+ * the data plane hands back converts to it. */
+struct ctl_gen {
+	struct dp_gen g;
+	struct ctl_match *m;
+};
+
+static struct ctl_gen *
+ctl_gen_of(struct dp_gen *g)
+{
+	return (struct ctl_gen *)g;
+}
+
+static void
+ctl_match_put(struct ctl_match *m, uint16_t n_workers)
+{
+	uint16_t i;
+
+	if (m == NULL || --m->refs > 0)
+		return;
+	for (i = 0; i < n_workers; i++)
+		mt_scratch_destroy(m->scratch[i]);
+	mt_engine_destroy(m->engine);
+	free(m);
+}
+
+/* Free a generation no worker can reach any more: its own behaviour
+ * contexts, and its share of the engine. */
 static void
 ctl_gen_free(struct dp_gen *g, uint16_t n_workers)
 {
@@ -46,9 +89,40 @@ ctl_gen_free(struct dp_gen *g, uint16_t n_workers)
 	if (g == NULL)
 		return;
 	for (i = 0; i < n_workers; i++)
-		mt_scratch_destroy(g->scratch[i]);
-	mt_engine_destroy((struct mt_engine *)g->engine);
-	free(g);
+		mt_behav_worker_destroy(g->behav[i]);
+	ctl_match_put(ctl_gen_of(g)->m, n_workers);
+	free(ctl_gen_of(g));
+}
+
+/*
+ * A new generation around @p m (a reference is taken), with fresh
+ * behaviour contexts when settings are in force. @return NULL (errno).
+ */
+static struct dp_gen *
+ctl_gen_wrap(struct ctl_rules *r, struct ctl_match *m, const struct mt_behav_params *bp)
+{
+	struct ctl_gen *cg = calloc(1, sizeof(*cg));
+	uint16_t i;
+
+	if (cg == NULL)
+		return NULL;
+	cg->m = m;
+	m->refs++;
+	cg->g.engine = m->engine;
+	for (i = 0; i < r->n_workers; i++)
+		cg->g.scratch[i] = m->scratch[i];
+	for (i = 0; bp != NULL && i < r->n_workers; i++) {
+		cg->g.behav[i] = mt_behav_worker_create(bp);
+		if (cg->g.behav[i] == NULL) {
+			int saved = errno ? errno : ENOMEM;
+
+			ctl_gen_free(&cg->g, r->n_workers);
+			errno = saved;
+			return NULL;
+		}
+	}
+	cg->g.id = r->gen_id + 1;
+	return &cg->g;
 }
 
 static void
@@ -109,6 +183,7 @@ static struct dp_gen *
 ctl_gen_build(struct ctl_rules *r, const char *api_file, struct mt_errors *errs)
 {
 	const char *files[r->n_files + 1];
+	struct ctl_match *m;
 	struct dp_gen *g;
 	size_t n = 0, i;
 
@@ -116,12 +191,13 @@ ctl_gen_build(struct ctl_rules *r, const char *api_file, struct mt_errors *errs)
 		files[n++] = r->files[i];
 	if (api_file != NULL)
 		files[n++] = api_file;
-	g = calloc(1, sizeof(*g));
-	if (g == NULL)
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
 		return NULL;
+	m->refs = 1;
 	if (n > 0) {
-		g->engine = mt_engine_build_files(&r->ep, files, n, errs);
-		if (g->engine == NULL) {
+		m->engine = mt_engine_build_files(&r->ep, files, n, errs);
+		if (m->engine == NULL) {
 			int saved = errno;
 
 			for (i = 0; i < errs->n && api_file != NULL && r->store != NULL; i++)
@@ -130,21 +206,29 @@ ctl_gen_build(struct ctl_rules *r, const char *api_file, struct mt_errors *errs)
 						 r->store);
 			if (errs->n == 0)
 				ctl_err(errs, "", 0, "rules", "%s", strerror(saved));
-			free(g);
+			free(m);
 			errno = saved ? saved : EINVAL;
 			return NULL;
 		}
 		for (i = 0; i < r->n_workers; i++) {
-			g->scratch[i] = mt_scratch_create(g->engine);
-			if (g->scratch[i] == NULL) {
+			m->scratch[i] = mt_scratch_create(m->engine);
+			if (m->scratch[i] == NULL) {
 				ctl_err(errs, "", 0, "hyperscan", "cannot allocate scratch");
-				ctl_gen_free(g, r->n_workers);
+				ctl_match_put(m, r->n_workers);
 				errno = ENOMEM;
 				return NULL;
 			}
 		}
 	}
-	g->id = r->gen_id + 1;
+	g = ctl_gen_wrap(r, m, r->behav);
+	if (g == NULL) {
+		int saved = errno;
+
+		ctl_err(errs, "", 0, "behaviour", "cannot create behaviour contexts: %s",
+			strerror(saved));
+	}
+	/* The generation holds its own reference now (or m goes). */
+	ctl_match_put(m, r->n_workers);
 	return g;
 }
 
@@ -408,6 +492,7 @@ ctl_rules_destroy(struct ctl_rules *r)
 	ctl_list_free(r->api, r->n_api);
 	free(r->store);
 	free(r->candidate);
+	free(r->behav);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -597,6 +682,40 @@ ctl_rules_reload(struct ctl_rules *r, struct mt_errors *errs)
 		ctl_list_free(list, r->n_api);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+}
+
+int
+ctl_rules_set_behav(struct ctl_rules *r, const struct mt_behav_params *p)
+{
+	struct mt_behav_params *copy = NULL;
+	struct dp_gen *g;
+
+	if (p != NULL) {
+		copy = malloc(sizeof(*copy));
+		if (copy == NULL)
+			return -ENOMEM;
+		*copy = *p;
+	}
+	pthread_mutex_lock(&r->lock);
+	/* Same engine and scratches, shared by reference: the rules do not
+	 * change, so neither are rule files re-read nor is anything compiled. */
+	g = ctl_gen_wrap(r, ctl_gen_of(r->cur)->m, copy);
+	if (g == NULL) {
+		int rc = errno == EINVAL ? -EINVAL : -ENOMEM;
+
+		r->failed_changes++;
+		pthread_mutex_unlock(&r->lock);
+		free(copy);
+		return rc;
+	}
+	free(r->behav);
+	r->behav = copy;
+	/* Returns once every worker has quiesced; the old generation (and
+	 * its behaviour contexts) is then retired, freed by ctl_rules_reap(). */
+	ctl_rules_publish(r, g);
+	r->ok_changes++;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
 }
 
 unsigned int

@@ -90,6 +90,17 @@ int ctl_rules_delete(struct ctl_rules *r, uint32_t sid, struct mt_errors *errs);
 int ctl_rules_reload(struct ctl_rules *r, struct mt_errors *errs);
 
 /**
+ * Publish a generation with the same rules (engine and scratches shared,
+ * reference counted) and fresh behaviour worker contexts built from @p p
+ * for every worker; later rule changes keep carrying them. NULL: back to
+ * the workers' own default contexts. Before ctl_rules_attach() the current
+ * generation is replaced directly.
+ * @return 0, -EINVAL (a context could not be built, e.g. a bad JWT key;
+ *         nothing changed), -ENOMEM
+ */
+int ctl_rules_set_behav(struct ctl_rules *r, const struct mt_behav_params *p);
+
+/**
  * Free retired generations that no worker and no open body uses any more.
  * @p drain is called (once) before the first one is freed, so that alerts
  * still pointing at its rules are written out first.

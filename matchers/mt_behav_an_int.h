@@ -123,7 +123,8 @@ struct tm_res {
 	uint64_t id;
 	uint64_t obj_hash;
 	uint8_t has_obj;
-	uint64_t coll;        /* object collection (template up to the object slot) */
+	uint64_t coll;        /* collection of the object (resource name before its slot) */
+	uint64_t create_coll; /* collection of the objects a write here creates */
 	int32_t op;
 };
 

@@ -325,6 +325,27 @@ det_pages(struct emit_ctx *c, const struct tm_res *res)
 		     "\"pages_in_sequence\":%u,\"last_page\":%u,\"limit\":%u", a->page_run, r->page, r->limit);
 }
 
+/* Readers of other identities' objects, per collection, before the
+ * collection counts as shared (catalogue items, an admin's products). */
+#define SHARED_READERS 5
+
+/*
+ * Record that @p reader read an object of @p coll it does not own, and
+ * tell whether the collection is shared: objects that many identities
+ * read without owning them are public by design, not a BOLA target. The
+ * entry lives in the owner table under a key no object key takes; its
+ * 64-bit "owner" field is a bitmap of reader hashes (linear counting).
+ */
+static bool
+shared_collection(struct mt_behav *b, uint64_t coll, uint64_t reader)
+{
+	struct own_e *s = mt_lru_get(b->t[MT_TAB_OWNER], mt_mix64(coll ^ 0x5a4ed0c011ec7104ULL),
+				     true, NULL);
+
+	s->owner |= 1ULL << (mt_mix64(reader) & 63);
+	return __builtin_popcountll(s->owner) >= SHARED_READERS;
+}
+
 static void
 det_identity(struct emit_ctx *c, const struct tm_res *res)
 {
@@ -399,7 +420,7 @@ det_identity(struct emit_ctx *c, const struct tm_res *res)
 		if (r->flags & MT_REC_WRITE) {
 			for (unsigned i = 0; i < r->n_resp_ids && i < MT_BEHAV_RESP_IDS; i++) {
 				bool created;
-				struct own_e *o = mt_lru_get(ot, mt_mix64(res->coll ^ r->resp_ids[i]),
+				struct own_e *o = mt_lru_get(ot, mt_mix64(res->create_coll ^ r->resp_ids[i]),
 							     true, &created);
 
 				if (created)
@@ -413,11 +434,13 @@ det_identity(struct emit_ctx *c, const struct tm_res *res)
 			if (o == NULL && (r->flags & MT_REC_WRITE) && strcmp(r->method, "DELETE") != 0) {
 				o = mt_lru_get(ot, k, true, NULL);
 				o->owner = r->id_hash;
-			} else if (o && o->owner != r->id_hash) {
+			} else if (o && o->owner != r->id_hash && !shared_collection(b, res->coll, r->id_hash)) {
 				unsigned i;
 
-				if (window(&e->win_foreign, r->ts_ns, cf->window_s))
+				if (window(&e->win_foreign, r->ts_ns, cf->window_s)) {
 					e->foreign_n = 0;
+					memset(e->foreign_recent, 0, sizeof(e->foreign_recent));
+				}
 				for (i = 0; i < 8 && e->foreign_recent[i] != k; i++)
 					;
 				if (i == 8) {
@@ -696,6 +719,15 @@ mt_behav_process(struct mt_behav *b, const struct mt_behav_rec *r, struct mt_beh
 	b->st.records++;
 	mt_an_resolve(b, r, &res);
 	tm = mt_an_inventory(b, r, &res);
+/*DBG*/
+	if (getenv("BEHAV_DEBUG")) {
+		char ip[48];
+		inet_ntop(r->family == 6 ? AF_INET6 : AF_INET, r->client_ip, ip, sizeof(ip));
+		fprintf(stderr, "REC %.3f %s %s %s st=%u fl=%04x idk=%u id=%016" PRIx64 " user=%016" PRIx64 " obj=%d:%016" PRIx64 " nids=%u pii=%u,%u,%u,%u,%u sec=%u resp=%" PRIu64 " coll=%016" PRIx64 "\n",
+			(double)r->ts_ns / 1e9, ip, r->method, res.tmpl, r->status, r->flags, r->id_kind, r->id_hash, r->user_hash, res.has_obj, res.obj_hash, r->n_resp_ids,
+			r->pii[0], r->pii[1], r->pii[2], r->pii[3], r->pii[4], r->secrets, r->resp_bytes, res.coll);
+	}
+/*DBG-END*/
 	det_request_facts(&c);
 	det_identity(&c, &res);
 	det_objects(&c, tm);

@@ -113,6 +113,29 @@ keyed3(const char *a, const char *bb, const char *c)
 	return mt_behav_fast_hash(k, al + bl + 2 + cl);
 }
 
+/*
+ * Object collection of the object at segment @p obj (or, with obj ==
+ * s->n, of the objects a request to that path creates): the resource name
+ * right before it, so that /users/{id}/orders/{id}, /orders/{id} and the
+ * ids POST /users/{id}/orders returns all name one collection ("orders").
+ * When that segment is itself a parameter, the whole prefix is the name.
+ */
+static uint64_t
+collection(const char *host, const struct segs *s, unsigned obj)
+{
+	char buf[MT_BEHAV_TMPL_MAX];
+
+	if (obj > 0 && obj <= s->n && !is_param(s->s[obj - 1], s->l[obj - 1])) {
+		size_t l = s->l[obj - 1] < sizeof(buf) - 1 ? s->l[obj - 1] : sizeof(buf) - 1;
+
+		memcpy(buf, s->s[obj - 1], l);
+		buf[l] = '\0';
+		return keyed3(host, "#", buf);
+	}
+	join(buf, sizeof(buf), s, obj, -1, NULL);
+	return keyed3(host, "", buf);
+}
+
 void
 mt_an_resolve(struct mt_behav *b, const struct mt_behav_rec *r, struct tm_res *res)
 {
@@ -169,11 +192,16 @@ mt_an_resolve(struct mt_behav *b, const struct mt_behav_rec *r, struct tm_res *r
 	if (obj >= 0 && obj < MT_BEHAV_SEGS && obj < r->n_segs) {
 		res->has_obj = 1;
 		res->obj_hash = r->seg_hash[obj];
-		join(buf, sizeof(buf), &s, (unsigned)obj, -1, NULL);
-		res->coll = keyed3(r->host, "", buf);
+		res->coll = collection(r->host, &s, (unsigned)obj);
 	} else {
-		res->coll = keyed3(r->host, "", res->tmpl);
+		res->coll = collection(r->host, &s, s.n);
 	}
+	/* Objects a write creates belong to the collection the write was sent
+	 * to: POST /users/{id}/orders creates "orders", not "users". */
+	if (s.n > 0 && (obj < 0 || (unsigned)obj + 1 < s.n) && !is_param(s.s[s.n - 1], s.l[s.n - 1]))
+		res->create_coll = collection(r->host, &s, s.n);
+	else
+		res->create_coll = res->coll;
 }
 
 struct tm_e *
