@@ -501,6 +501,36 @@ ctl_api_alerts(struct ctl_api *api, const struct ctl_api_alert_args *q, json_t *
 	return MHD_HTTP_OK;
 }
 
+/* Techniques the enabled behaviour detectors can report, added to @p cov
+ * ({"T1190": [sid, ...]}): a disabled detector reports nothing. */
+static void
+ctl_api_detector_coverage(struct ctl_behav *b, json_t *cov)
+{
+	struct mt_behav_params *p = malloc(sizeof(*p));
+	unsigned int d;
+	uint8_t t;
+
+	if (p == NULL)
+		return;
+	ctl_behav_get(b, p);
+	for (d = 0; d < MT_DET__COUNT; d++) {
+		const struct mt_rule_info *ri = mt_behav_rule((enum mt_behav_det)d);
+
+		if (ri == NULL || !p->det[d].enabled)
+			continue;
+		for (t = 0; t < ri->n_techniques; t++) {
+			json_t *sids = json_object_get(cov, ri->techniques[t]);
+
+			if (sids == NULL) {
+				sids = json_array();
+				json_object_set_new(cov, ri->techniques[t], sids);
+			}
+			json_array_append_new(sids, json_integer(ri->sid));
+		}
+	}
+	free(p);
+}
+
 unsigned int
 ctl_api_attack_layer(struct ctl_api *api, const char *kind, json_t **out)
 {
@@ -513,6 +543,8 @@ ctl_api_attack_layer(struct ctl_api *api, const char *kind, json_t **out)
 		return MHD_HTTP_BAD_REQUEST;
 	}
 	cov = ctl_rules_coverage(api->rules);
+	if (api->behav != NULL)
+		ctl_api_detector_coverage(api->behav, cov);
 	counts = ctl_alerts_counts(api->alerts);
 	*out = ctl_layer_build(kind, cov, counts);
 	json_decref(cov);

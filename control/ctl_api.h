@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "ctl_alerts.h"
+#include "ctl_behav.h"
 #include "ctl_config.h"
 #include "ctl_rules.h"
 
@@ -29,6 +30,7 @@ struct ctl_api {
 	const struct ctl_config *cfg;
 	struct ctl_rules *rules;
 	struct ctl_alerts *alerts;
+	struct ctl_behav *behav;     /**< NULL: no behaviour analytics (503) */
 	/** The stats.json object (a new reference); NULL: no data plane. */
 	json_t *(*stats)(void *arg);
 	void *stats_arg;
@@ -113,5 +115,46 @@ char *ctl_metrics_render(json_t *stats, json_t *counts, json_t *info);
 
 /** The OpenAPI 3.0 document of this API (a new reference). */
 json_t *ctl_openapi_doc(void);
+
+/* ---- behaviour analytics (ctl_api_behav.c) ---- */
+
+/**
+ * GET /api/v1/endpoints[?format=json|openapi]: the endpoint inventory
+ * ({"endpoints": [...], "count": N}) or an OpenAPI 3.0 document of it.
+ * 400 bad format, 503 without the analytics stage.
+ */
+unsigned int ctl_api_endpoints(struct ctl_api *api, const char *format, json_t **out);
+/**
+ * POST /api/v1/endpoints/openapi: import an OpenAPI 3 document (JSON or
+ * YAML) whose paths become templates. 200 {"imported": N}; 400
+ * invalid_openapi (with "line" for syntax errors); 415.
+ */
+unsigned int ctl_api_openapi_import(struct ctl_api *api, const char *ctype, const char *body,
+				    size_t len, json_t **out);
+/** GET /api/v1/detectors: the behaviour settings (JWT key material redacted). */
+unsigned int ctl_api_detectors_get(struct ctl_api *api, json_t **out);
+/**
+ * PATCH /api/v1/detectors: a YAML/JSON document applied on top of the
+ * settings (see ctl_behav_patch()). 200 with the new settings; 400
+ * invalid_settings with "line" (nothing changed) or not_runtime; 415.
+ */
+unsigned int ctl_api_detectors_patch(struct ctl_api *api, const char *ctype, const char *body,
+				     size_t len, json_t **out);
+/** GET /api/v1/blocklist: {"count","capacity","refused_full","entries":[...]}. */
+unsigned int ctl_api_blocklist_list(struct ctl_api *api, json_t **out);
+/**
+ * POST /api/v1/blocklist: {"kind":"client","address":A | "kind":"identity",
+ * "identity":HEX, "expires_in":S?, "reason":R?}. 201 with the entry; 400
+ * bad_json/bad_body; 415; 507 blocklist_full.
+ */
+unsigned int ctl_api_blocklist_add(struct ctl_api *api, const char *ctype, const char *body,
+				   size_t len, json_t **out);
+/** DELETE /api/v1/blocklist/{key}: 200, 400 bad_key, 404. */
+unsigned int ctl_api_blocklist_delete(struct ctl_api *api, const char *key, json_t **out);
+/**
+ * The "behaviour" object of /stats: @p analytics (the data plane's
+ * analytics counters, copied) plus blocklist and table sizes. A new object.
+ */
+json_t *ctl_api_behaviour_stats(struct ctl_behav *b, json_t *analytics);
 
 #endif

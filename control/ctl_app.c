@@ -23,6 +23,7 @@
 
 #include "ctl_alerts.h"
 #include "ctl_api.h"
+#include "ctl_behav.h"
 #include "ctl_config.h"
 #include "ctl_eve.h"
 #include "ctl_rest.h"
@@ -55,6 +56,7 @@ struct ctl_app {
 	uint64_t *replay_ts;
 	struct dp_plane *dp;
 	struct ctl_rules *rules;
+	struct ctl_behav *behav;
 	struct ctl_alerts *alerts;
 	struct ctl_eve *eve;
 	struct ctl_rest *rest;
@@ -435,6 +437,7 @@ struct ctl_stats_ctx {
 	json_t *ports;
 	json_t *total;
 	json_t *io;
+	json_t *analytics;
 	const struct dp_plane *dp;
 };
 
@@ -448,6 +451,10 @@ ctl_stat_cb(void *arg, const char *group, int index, const char *name, uint64_t 
 		o = c->total;
 	} else if (strcmp(group, "io") == 0) {
 		o = c->io;
+	} else if (strcmp(group, "analytics") == 0) {
+		o = c->analytics;
+	} else if (strcmp(group, "worker") != 0 && strcmp(group, "port") != 0) {
+		return;   /* a group this layout does not know yet */
 	} else {
 		json_t *arr = strcmp(group, "worker") == 0 ? c->workers : c->ports;
 
@@ -472,7 +479,7 @@ ctl_action_stats(void *arg)
 	struct ctl_app *app = arg;
 	struct ctl_stats_ctx c = {
 		.workers = json_array(), .ports = json_array(), .total = json_object(),
-		.io = json_object(), .dp = app->dp,
+		.io = json_object(), .analytics = json_object(), .dp = app->dp,
 	};
 	char ts[64];
 	json_t *o;
@@ -480,14 +487,16 @@ ctl_action_stats(void *arg)
 	pthread_mutex_lock(&app->lock);
 	dp_plane_stats(app->dp, ctl_stat_cb, &c);
 	ctl_eve_timestamp((uint64_t)time(NULL) * 1000000000ull, ts, sizeof(ts));
-	o = json_pack("{s:s,s:f,s:s,s:I,s:o,s:o,s:o,s:o,s:o}",
+	o = json_pack("{s:s,s:f,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o}",
 		      "timestamp", ts,
 		      "uptime_s", (double)(ctl_now_ns() - app->start_ns) / 1e9,
 		      "distribution", dp_plane_distribution(app->dp),
 		      "rule_generation", (json_int_t)ctl_rules_generation(app->rules),
 		      "total", c.total, "workers", c.workers, "ports", c.ports, "io", c.io,
+		      "behaviour", ctl_api_behaviour_stats(app->behav, c.analytics),
 		      "alerts", ctl_eve_tag_counts(app->eve));
 	pthread_mutex_unlock(&app->lock);
+	json_decref(c.analytics);
 	return o;
 }
 
@@ -751,10 +760,31 @@ ctl_app_main(int argc, char **argv)
 	if (!app.offline && app.cfg.dp.n_ports == 0)
 		ctl_default_ports(&app.cfg);
 
+	{
+		/* Detector settings changed through the API persist next to
+		 * the other outputs and come back at start-up. */
+		char path[CTL_PATH_MAX * 2 + 16];
+
+		snprintf(path, sizeof(path), "%s/detectors.json", app.cfg.log_dir);
+		app.behav = ctl_behav_create(path, &err);
+		if (app.behav == NULL) {
+			fprintf(stderr, "apiguard: detector settings rejected: %s\n",
+				err ? err : strerror(errno));
+			free(err);
+			status = 2;
+			goto out_eal;
+		}
+	}
 	app.rules = ctl_rules_init(&app);
 	if (app.rules == NULL) {
 		status = 2;
 		goto out_eal;
+	}
+	rc = ctl_behav_attach(app.behav, app.rules, NULL, NULL);
+	if (rc != 0) {
+		fprintf(stderr, "apiguard: detector settings: %s\n", strerror(-rc));
+		status = 2;
+		goto out_gen;
 	}
 	app.dp = dp_plane_create(&app.cfg.dp, &err);
 	if (app.dp == NULL) {
@@ -762,6 +792,13 @@ ctl_app_main(int argc, char **argv)
 		free(err);
 		status = 2;
 		goto out_gen;
+	}
+	rc = ctl_behav_attach(app.behav, NULL, dp_plane_analytics(app.dp),
+			      dp_plane_blocklist(app.dp));
+	if (rc != 0) {
+		fprintf(stderr, "apiguard: detector settings: %s\n", strerror(-rc));
+		status = 2;
+		goto out_dp;
 	}
 	{
 		char path[CTL_PATH_MAX * 2 + 2];
@@ -788,6 +825,7 @@ ctl_app_main(int argc, char **argv)
 	app.api.cfg = &app.cfg;
 	app.api.rules = app.rules;
 	app.api.alerts = app.alerts;
+	app.api.behav = app.behav;
 	app.api.stats = ctl_action_stats;
 	app.api.stats_arg = &app;
 	app.api.start_ns = app.start_ns;
@@ -863,6 +901,7 @@ out_dp:
 out_gen:
 	ctl_rules_destroy(app.rules);
 out_eal:
+	ctl_behav_destroy(app.behav);
 	rte_eal_cleanup();
 	if (app.offline)
 		ctl_remove_runtime_dir(app.prefix);

@@ -102,6 +102,46 @@ ctl_metric_labelled(FILE *f, json_t *obj, const char *name, const char *label, c
 	}
 }
 
+/* The behaviour analytics stage: flat counters, then one family per
+ * table column labelled by table. */
+static void
+ctl_metric_behaviour(FILE *f, json_t *b)
+{
+	static const struct { const char *key, *name, *help; bool counter; } cols[] = {
+		{ "entries", "apiguard_behaviour_table_entries", "Entries in a behaviour table.", false },
+		{ "capacity", "apiguard_behaviour_table_capacity", "Capacity of a behaviour table.", false },
+		{ "evictions", "apiguard_behaviour_table_evictions_total",
+		  "LRU evictions from a behaviour table.", true },
+	};
+	json_t *tabs = json_object_get(b, "tables"), *v;
+	const char *k;
+	size_t i;
+
+	json_object_foreach(b, k, v) {
+		char name[160], help[200];
+		bool counter = strstr(k, "entries") == NULL && strstr(k, "active") == NULL;
+
+		if (!json_is_integer(v))
+			continue;
+		ctl_metric_name(name, sizeof(name), "apiguard_behaviour_", k, counter);
+		snprintf(help, sizeof(help), "Behaviour analytics %s %s.", counter ? "counter" : "level",
+			 k);
+		ctl_metric_head(f, name, help, counter);
+		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
+	}
+	if (json_object_size(tabs) == 0)
+		return;
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		ctl_metric_head(f, cols[i].name, cols[i].help, cols[i].counter);
+		json_object_foreach(tabs, k, v) {
+			fprintf(f, "%s{table=\"", cols[i].name);
+			ctl_metric_label(f, k);
+			fprintf(f, "\"} %lld\n",
+				(long long)json_integer_value(json_object_get(v, cols[i].key)));
+		}
+	}
+}
+
 char *
 ctl_metrics_render(json_t *stats, json_t *counts, json_t *info)
 {
@@ -137,6 +177,7 @@ ctl_metrics_render(json_t *stats, json_t *counts, json_t *info)
 		ctl_metric_head(f, name, help, true);
 		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
 	}
+	ctl_metric_behaviour(f, json_object_get(stats, "behaviour"));
 	ctl_metric_head(f, "apiguard_alerts_total", "Alerts received by the control plane.", true);
 	fprintf(f, "apiguard_alerts_total %lld\n",
 		(long long)json_integer_value(json_object_get(counts, "alerts")));

@@ -66,7 +66,24 @@ ctl_rest_method_bit(const char *m)
 		return CTL_M_PUT;
 	if (strcmp(m, "DELETE") == 0)
 		return CTL_M_DELETE;
+	if (strcmp(m, "PATCH") == 0)
+		return CTL_M_PATCH;
 	return 0;
+}
+
+/* The one non-empty path segment after @p prefix, or NULL. (A loop, not
+ * strchr on url + constant: GCC's overread check misfires on that.) */
+static const char *
+ctl_rest_tail(const char *url, const char *prefix)
+{
+	size_t n = strlen(prefix), i;
+
+	if (strncmp(url, prefix, n) != 0 || url[n] == '\0')
+		return NULL;
+	for (i = n; url[i] != '\0'; i++)
+		if (url[i] == '/')
+			return NULL;
+	return url + n;
 }
 
 enum ctl_route
@@ -89,8 +106,13 @@ ctl_rest_match(const char *url, unsigned int *allowed, const char **arg)
 		{ "/api/v1/alerts", CTL_R_ALERTS, CTL_M_GET },
 		{ "/api/v1/alerts/stream", CTL_R_ALERTS_STREAM, CTL_M_GET },
 		{ "/api/v1/attack/layer", CTL_R_LAYER, CTL_M_GET },
+		{ "/api/v1/endpoints", CTL_R_ENDPOINTS, CTL_M_GET },
+		{ "/api/v1/endpoints/openapi", CTL_R_OPENAPI_IMPORT, CTL_M_POST },
+		{ "/api/v1/detectors", CTL_R_DETECTORS, CTL_M_GET | CTL_M_PATCH },
+		{ "/api/v1/blocklist", CTL_R_BLOCKLIST, CTL_M_GET | CTL_M_POST },
 	};
 	static const char rule_prefix[] = "/api/v1/rules/";
+	static const char block_prefix[] = "/api/v1/blocklist/";
 	const struct ctl_www_file *w;
 	size_t i;
 
@@ -101,11 +123,14 @@ ctl_rest_match(const char *url, unsigned int *allowed, const char **arg)
 			*allowed = routes[i].m;
 			return routes[i].r;
 		}
-	if (strncmp(url, rule_prefix, sizeof(rule_prefix) - 1) == 0 &&
-	    url[sizeof(rule_prefix) - 1] != '\0' && strchr(url + sizeof(rule_prefix) - 1, '/') == NULL) {
+	if ((*arg = ctl_rest_tail(url, rule_prefix)) != NULL) {
 		*allowed = CTL_M_GET | CTL_M_PUT | CTL_M_DELETE;
-		*arg = url + sizeof(rule_prefix) - 1;
 		return CTL_R_RULE;
+	}
+	/* Keys hold ':' (client:2001:db8::1) but never '/'. */
+	if ((*arg = ctl_rest_tail(url, block_prefix)) != NULL) {
+		*allowed = CTL_M_DELETE;
+		return CTL_R_BLOCK;
 	}
 	for (w = ctl_www_files; w->path != NULL; w++)
 		if (strcmp(url, w->path) == 0) {
@@ -118,9 +143,17 @@ ctl_rest_match(const char *url, unsigned int *allowed, const char **arg)
 static void
 ctl_rest_allow_header(unsigned int m, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s", m & CTL_M_GET ? "GET, HEAD" : "",
-		 m & CTL_M_POST ? (m & CTL_M_GET ? ", POST" : "POST") : "",
-		 m & CTL_M_PUT ? ", PUT" : "", m & CTL_M_DELETE ? ", DELETE" : "");
+	static const struct { unsigned int bit; const char *name; } names[] = {
+		{ CTL_M_GET, "GET, HEAD" }, { CTL_M_POST, "POST" }, { CTL_M_PUT, "PUT" },
+		{ CTL_M_DELETE, "DELETE" }, { CTL_M_PATCH, "PATCH" },
+	};
+	size_t off = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (m & names[i].bit)
+			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+						off ? ", " : "", names[i].name);
 }
 
 /* ---- replies ------------------------------------------------------------------ */
@@ -376,6 +409,12 @@ ctl_rest_arg(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static const char *
+ctl_rest_ctype(struct MHD_Connection *c)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+}
+
 static enum MHD_Result
 ctl_rest_dispatch(struct ctl_rest *r, struct MHD_Connection *c, struct ctl_req *q,
 		  const char *method, const char *url)
@@ -440,6 +479,23 @@ ctl_rest_dispatch(struct ctl_rest *r, struct MHD_Connection *c, struct ctl_req *
 		}
 		break;
 	case CTL_R_RULES_RELOAD: st = ctl_api_rules_reload(api, &out); break;
+	case CTL_R_ENDPOINTS: st = ctl_api_endpoints(api, ctl_rest_arg(c, "format"), &out); break;
+	case CTL_R_OPENAPI_IMPORT:
+		st = ctl_api_openapi_import(api, ctl_rest_ctype(c), q->body, q->len, &out);
+		break;
+	case CTL_R_DETECTORS:
+		if (m == CTL_M_GET)
+			st = ctl_api_detectors_get(api, &out);
+		else
+			st = ctl_api_detectors_patch(api, ctl_rest_ctype(c), q->body, q->len, &out);
+		break;
+	case CTL_R_BLOCKLIST:
+		if (m == CTL_M_GET)
+			st = ctl_api_blocklist_list(api, &out);
+		else
+			st = ctl_api_blocklist_add(api, ctl_rest_ctype(c), q->body, q->len, &out);
+		break;
+	case CTL_R_BLOCK: st = ctl_api_blocklist_delete(api, q->arg, &out); break;
 	default:
 		out = ctl_api_error("not_found", "no such endpoint");
 		st = MHD_HTTP_NOT_FOUND;

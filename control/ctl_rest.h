@@ -64,6 +64,11 @@ enum ctl_route {
 	CTL_R_ALERTS,
 	CTL_R_ALERTS_STREAM,
 	CTL_R_LAYER,
+	CTL_R_ENDPOINTS,
+	CTL_R_OPENAPI_IMPORT, /**< /api/v1/endpoints/openapi */
+	CTL_R_DETECTORS,
+	CTL_R_BLOCKLIST,
+	CTL_R_BLOCK,         /**< /api/v1/blocklist/{key} */
 };
 
 /** Method bits for ctl_rest_match(). */
@@ -71,11 +76,13 @@ enum ctl_route {
 #define CTL_M_POST 2u
 #define CTL_M_PUT 4u
 #define CTL_M_DELETE 8u
+#define CTL_M_PATCH 16u
 
 /**
  * Find the route of @p url.
  * @param allowed  receives the route's method bits (0 when no route)
- * @param arg      receives the {sid} part for CTL_R_RULE (points into url)
+ * @param arg      receives the {sid} part for CTL_R_RULE, the {key} part for
+ *                 CTL_R_BLOCK (points into url)
  * @return the route or CTL_R_NONE
  */
 enum ctl_route ctl_rest_match(const char *url, unsigned int *allowed, const char **arg);

@@ -703,7 +703,6 @@ ctl_rules_set_behav(struct ctl_rules *r, const struct mt_behav_params *p)
 	if (g == NULL) {
 		int rc = errno == EINVAL ? -EINVAL : -ENOMEM;
 
-		r->failed_changes++;
 		pthread_mutex_unlock(&r->lock);
 		free(copy);
 		return rc;
@@ -713,7 +712,6 @@ ctl_rules_set_behav(struct ctl_rules *r, const struct mt_behav_params *p)
 	/* Returns once every worker has quiesced; the old generation (and
 	 * its behaviour contexts) is then retired, freed by ctl_rules_reap(). */
 	ctl_rules_publish(r, g);
-	r->ok_changes++;
 	pthread_mutex_unlock(&r->lock);
 	return 0;
 }

@@ -9,6 +9,7 @@ const TACTICS = ['reconnaissance', 'resource-development', 'initial-access', 'ex
   'lateral-movement', 'collection', 'command-and-control', 'exfiltration', 'impact'];
 const POLL_MS = 2000;
 const LAYER_MS = 10000;
+const ENDPOINTS_MS = 5000;
 
 (function takeToken() {
   const u = new URL(window.location.href);
@@ -153,6 +154,55 @@ function showHeatmap(coverage, observed) {
   $('heatmap').replaceChildren(...(cols.length ? cols : [el('span', { class: 'muted' }, 'no techniques')]));
 }
 
+function showEndpoints(inv) {
+  const eps = (inv.endpoints || []).slice().sort((a, b) => b.requests - a.requests);
+  $('endpoints-total').textContent = fmt(eps.length);
+  const rows = eps.slice(0, 50).map((e) => {
+    const st = e.status || {};
+    const total = (e.authenticated || 0) + (e.unauthenticated || 0);
+    const last = e.last_seen ? new Date(e.last_seen * 1000).toISOString().slice(11, 19) : '–';
+    return [e.method, e.host, el('code', {}, e.template), fmt(e.requests), fmt(st['2xx'] || 0),
+      fmt(st['4xx'] || 0), fmt(st['5xx'] || 0),
+      total ? Math.round(100 * (e.authenticated || 0) / total) + '%' : '–',
+      el('span', { class: (e.sensitive || []).length ? 'blocked' : '' }, (e.sensitive || []).join(', ')),
+      e.source, last];
+  });
+  fill($('endpoints').tBodies[0], rows);
+  if (!rows.length) {
+    $('endpoints').tBodies[0].replaceChildren(el('tr', {}, el('td', { colspan: '11', class: 'muted' },
+      'no API traffic seen yet')));
+  }
+}
+
+async function endpoints() {
+  // The inventory is optional: without the analytics stage (503) the rest
+  // of the page still works.
+  try {
+    const [inv, bl] = await Promise.all([api('/api/v1/endpoints'), api('/api/v1/blocklist')]);
+    showEndpoints(inv);
+    const kinds = (bl.entries || []).reduce((a, x) => { a[x.kind] = (a[x.kind] || 0) + 1; return a; }, {});
+    $('blocked-total').textContent = fmt(kinds.client || 0) + ', ' + fmt(kinds.identity || 0);
+    document.body.dataset.endpoints = '1';
+  } catch (e) {
+    $('endpoints').tBodies[0].replaceChildren(el('tr', {}, el('td', { colspan: '11', class: 'muted' },
+      'inventory unavailable: ' + String(e.message || e))));
+  }
+}
+
+async function exportOpenapi() {
+  try {
+    const doc = await api('/api/v1/endpoints?format=openapi');
+    const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+    const a = el('a', { href: url, download: 'apiguard-inventory.openapi.json' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  } catch (e) {
+    problem(e);
+  }
+}
+
 function problem(e) {
   const b = $('banner');
   b.hidden = false;
@@ -186,7 +236,10 @@ async function layers() {
   }
 }
 
+$('export-openapi').addEventListener('click', exportOpenapi);
 tick();
 layers();
+endpoints();
 setInterval(tick, POLL_MS);
 setInterval(layers, LAYER_MS);
+setInterval(endpoints, ENDPOINTS_MS);

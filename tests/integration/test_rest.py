@@ -10,7 +10,12 @@ API produce alerts while traffic runs.
 
 Checks: every endpoint and error path (401, 403, 404, 405, 413, bad JSON,
 unknown sid, bad rule with line and reason), rule add -> alerts appear ->
-rule delete -> alerts stop, the SSE stream, 100 rule changes under traffic
+rule delete -> alerts stop, the behaviour analytics (a bola-enum capture
+from the generator replayed with the rest: the endpoint inventory lists its
+templates with counts, the OpenAPI export is a well-formed OpenAPI 3
+document, an OpenAPI import defines templates, a client block drops that
+client's flows until it is deleted, a detector threshold PATCHed shows in
+GET and survives the restart), the SSE stream, 100 rule changes under traffic
 with zero loss (port rx == worker rx, no rx_nombuf/imissed, rx keeps
 growing, flow creation rate unchanged), SIGHUP reload, persistence of API
 rules across a restart, the Navigator layers, /metrics through promtool
@@ -158,11 +163,28 @@ def main():
     subprocess.run([a.gen, '-o', pcap, '--flows', '1500', '--seed', '3', '--attack-share', '0.005',
                     '--attacks', 'sqli', '--manifest', os.path.join(d, 'm.json')], check=True,
                    stdout=subprocess.DEVNULL)
+    # A behaviour scenario first, then the filler traffic (same link type):
+    # its flows are evicted and created again on every pass like the rest.
+    bola = os.path.join(d, 'bola.pcap')
+    subprocess.run([a.gen, '-o', bola, '--scenario', 'bola-enum', '--manifest',
+                    os.path.join(d, 'bola.json')], check=True, stdout=subprocess.DEVNULL)
+    with open(bola, 'rb') as f:
+        head = f.read()
+    with open(pcap, 'rb') as f:
+        rest = f.read()
+    assert head[:24] == rest[:24], 'captures with different pcap headers'
+    with open(pcap, 'wb') as f:
+        f.write(head + rest[24:])
     rules = os.path.join(d, 'base.rules')
     with open(rules, 'w') as f:
         f.write('alert http any any -> any any (msg:"never"; flow:established,to_server; '
                 'http.uri; content:"/never-seen-xyz"; metadata: mitre_technique_id T1595.002, '
                 'owasp_api API9:2023; sid:9000001; rev:1;)\n')
+    # Settings persisted by an earlier run are loaded at start-up. The
+    # capture's JWTs expired long ago by the wall clock a live run uses, so
+    # jwt_expired would fire on every replayed request: switch it off.
+    with open(os.path.join(d, 'detectors.json'), 'w') as f:
+        f.write('{"detectors": {"jwt_expired": {"enabled": false}}}\n')
     tokens = os.path.join(d, 'tokens')
     with open(tokens, 'w') as f:
         f.write('# test tokens\n%s admin\n%s read\n' % (ADMIN, READ))
@@ -260,8 +282,6 @@ def run_checks(c, d, p, outdir):
           'openapi.json')
     st, j, _, _ = c.get('/api/v1/rules', READ)
     check(st == 200 and j['count'] == 1 and j['rules'][0]['sid'] == 9000001, 'rules list')
-    for path in ('/api/v1/endpoints', '/api/v1/detectors', '/api/v1/blocklist'):
-        check(c.get(path)[0] == 404, path + ': not there yet (404)')
 
     # ---- rule add -> alerts -> delete -> alerts stop ------------------------
     s0 = stats(c)
@@ -350,7 +370,199 @@ def run_checks(c, d, p, outdir):
           denied[0]['client'] == '127.0.0.1', 'audit: denied write by the read token')
     check(ok and ok[0]['role'] == 'admin' and len(ok[0]['token']) == 8 and ok[0]['method'] == 'POST'
           and ok[0]['path'] == '/api/v1/rules' and 'time' in ok[0], 'audit: admin change')
+    behaviour_checks(c, d)
     dashboard(c, outdir)
+
+
+HTTP_METHODS = {'get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'}
+
+
+def openapi3_problems(doc):
+    """Structural check of an OpenAPI 3.0 document (the parts an exporter
+    writes): version, info, paths, operations, responses, path parameters."""
+    bad = []
+    if not isinstance(doc, dict) or not re.match(r'^3\.0\.\d+$', str(doc.get('openapi'))):
+        return ['openapi: not 3.0.x']
+    info = doc.get('info')
+    if not (isinstance(info, dict) and isinstance(info.get('title'), str) and
+            isinstance(info.get('version'), str)):
+        bad.append('info: title and version must be strings')
+    for srv in doc.get('servers', []):
+        if not isinstance(srv.get('url'), str):
+            bad.append('servers: url')
+    paths = doc.get('paths')
+    if not isinstance(paths, dict) or not paths:
+        return bad + ['paths: missing or empty']
+    for path, item in paths.items():
+        if not path.startswith('/') or not isinstance(item, dict):
+            bad.append('path %s' % path)
+            continue
+        names = re.findall(r'\{([^}/]+)\}', path)
+        if len(names) != len(set(names)):
+            bad.append('%s: repeated parameter name' % path)
+        for k, op in item.items():
+            if k.startswith('x-') or k in ('summary', 'description', 'parameters', 'servers'):
+                continue
+            if k not in HTTP_METHODS or not isinstance(op, dict):
+                bad.append('%s: %s is not an operation' % (path, k))
+                continue
+            resp = op.get('responses')
+            if not isinstance(resp, dict) or not resp:
+                bad.append('%s %s: no responses' % (path, k))
+            else:
+                for code, r in resp.items():
+                    if not re.match(r'^([1-5](\d\d|XX)|default)$', code) or \
+                            not isinstance(r.get('description'), str):
+                        bad.append('%s %s: response %s' % (path, k, code))
+            params = op.get('parameters', []) + item.get('parameters', [])
+            declared = {x.get('name') for x in params if x.get('in') == 'path'}
+            for x in params:
+                if x.get('in') not in ('path', 'query', 'header', 'cookie') or \
+                        not isinstance(x.get('name'), str) or \
+                        (x.get('in') == 'path' and x.get('required') is not True):
+                    bad.append('%s %s: parameter %s' % (path, k, x))
+            if declared != set(names):
+                bad.append('%s %s: path parameters %s declared %s' % (path, k, names, declared))
+    return bad
+
+
+def blocked(c):
+    t = stats(c)['total']
+    return t['blocked_flows'] + t['blocked_requests']
+
+
+def behaviour_checks(c, d):
+    attacker = json.load(open(os.path.join(d, 'bola.json')))['attack_requests'][0]['client_ip']
+    # ---- (a) endpoint inventory while the scenario replays ---------------------
+    st, inv, _, _ = c.get('/api/v1/endpoints', READ)
+    eps = inv.get('endpoints', []) if inv else []
+    keys = {'host', 'method', 'template', 'requests', 'status', 'first_seen', 'last_seen', 'source'}
+    def orders(inv):
+        # The same template may be seen on several hosts (the filler traffic).
+        return sum(e['requests'] for e in inv.get('endpoints', [])
+                   if e['template'] == '/api/v1/users/{id}/orders/{id}' and e['method'] == 'GET')
+    n1 = orders(inv or {})
+    check(st == 200 and inv['count'] == len(eps) > 0 and all(keys <= set(e) for e in eps) and
+          n1 > 0 and all(isinstance(e['requests'], int) and e['requests'] > 0 for e in eps),
+          'endpoints: the scenario\'s templates with counts (%d endpoints, %d GET orders/{id})'
+          % (len(eps), n1))
+    time.sleep(1.5)
+    st, inv2, _, _ = c.get('/api/v1/endpoints')
+    check(orders(inv2) > n1, 'endpoints: counts grow with the traffic (%d -> %d)'
+          % (n1, orders(inv2)))
+    st, oa, _, _ = c.get('/api/v1/endpoints?format=openapi', READ)
+    problems = openapi3_problems(oa) if st == 200 else ['status %d' % st]
+    check(st == 200 and not problems and
+          any(p.startswith('/api/v1/users/{') and '/orders/{' in p for p in oa['paths']),
+          'endpoints: OpenAPI 3 export well formed (%s)' % problems[:3])
+    check(c.get('/api/v1/endpoints?format=xml')[0] == 400, 'endpoints: bad format: 400')
+    spec = ('openapi: 3.0.3\ninfo: {title: shop, version: "1"}\npaths:\n'
+            '  /api/v1/users/{userId}:\n    get:\n      responses: {"200": {description: ok}}\n')
+    st, j, _, _ = c.req('POST', '/api/v1/endpoints/openapi', ADMIN, spec, 'application/yaml')
+    check(st == 200 and j['imported'] == 1, 'OpenAPI import: 200 (%s)' % j)
+    st, j, _, _ = c.req('POST', '/api/v1/endpoints/openapi', ADMIN,
+                        'openapi: 3.0.3\npaths:\n  /a: {get: [\n', 'application/yaml')
+    check(st == 400 and j['error']['code'] == 'invalid_openapi' and j['error'].get('line', 0) >= 3,
+          'OpenAPI import: syntax error with its line (%s)' % j)
+    st, j, _, _ = c.req('POST', '/api/v1/endpoints/openapi', READ, spec, 'application/yaml')
+    check(st == 403, 'OpenAPI import needs the admin role')
+    found, t0 = None, time.time()
+    while time.time() - t0 < 10 and not found:
+        found = next((e for e in c.get('/api/v1/endpoints')[1]['endpoints']
+                      if e['template'] == '/api/v1/users/{userId}' and e['source'] == 'openapi'), None)
+        time.sleep(0.3)
+    check(found and found['requests'] > 0, 'imported template counts the traffic (%s)' % found)
+
+    # ---- (b) block a client, see its flows dropped, unblock ---------------------
+    b0 = blocked(c)
+    st, j, _, _ = c.req('POST', '/api/v1/blocklist', ADMIN,
+                        json.dumps({'kind': 'client', 'address': attacker, 'expires_in': 600,
+                                    'reason': 'rest test'}), 'application/json')
+    key = 'client:' + attacker
+    check(st == 201 and j['key'] == key and j['expires_in'] == 600, 'blocklist: add client (%s)' % j)
+    st, j, _, _ = c.get('/api/v1/blocklist', READ)
+    e = next((x for x in j['entries'] if x['key'] == key), None) if st == 200 else None
+    check(e and e['kind'] == 'client' and e['reason'] == 'rest test' and e['sid'] == 0 and
+          e['added'] and e['expires'] and 0 < e['expires_in'] <= 600, 'blocklist: listed (%s)' % e)
+    b1, t0 = b0, time.time()
+    while time.time() - t0 < 20 and b1 <= b0:
+        time.sleep(0.3)
+        b1 = blocked(c)
+    check(b1 > b0, 'the blocked client\'s flows are dropped (blocked %d -> %d)' % (b0, b1))
+    s = stats(c)
+    check(s['behaviour']['records'] > 0 and s['behaviour']['blocklist_entries'] >= 1 and
+          'tables' in s['behaviour'], '/stats: behaviour counters')
+    st, _, raw, _ = c.get('/metrics', READ)
+    text = raw.decode()
+    check('apiguard_behaviour_records_total ' in text and
+          'apiguard_worker_blocked_flows_total{worker="0"}' in text and
+          'apiguard_behaviour_table_entries{table="template"}' in text, '/metrics: behaviour families')
+    if shutil.which('promtool'):
+        pt = subprocess.run(['promtool', 'check', 'metrics'], input=raw, capture_output=True)
+        check(pt.returncode == 0, 'promtool with behaviour families: %s'
+              % (pt.stdout + pt.stderr).decode()[:300])
+    for body in ('{"kind":"client"}', '{"kind":"client","address":"1.2.3.4","expires_in":-5}',
+                 '{"kind":"identity","identity":"zz"}', '{"kind":"client","address":"1.2.3.4","x":1}'):
+        st, j, _, _ = c.req('POST', '/api/v1/blocklist', ADMIN, body, 'application/json')
+        check(st == 400 and j['error']['code'] == 'bad_body', 'blocklist: %s -> 400' % body)
+    st, j, _, _ = c.req('POST', '/api/v1/blocklist', READ, '{}', 'application/json')
+    check(st == 403, 'blocklist: read token cannot add')
+    st, j, _, _ = c.req('DELETE', '/api/v1/blocklist/' + key, ADMIN)
+    check(st == 200 and j['deleted'] == key, 'blocklist: delete (%s)' % j)
+    check(c.req('DELETE', '/api/v1/blocklist/' + key, ADMIN)[0] == 404, 'blocklist: delete again: 404')
+    check(c.req('DELETE', '/api/v1/blocklist/nonsense', ADMIN)[0] == 400, 'blocklist: bad key: 400')
+    time.sleep(1.0)
+    b2 = blocked(c)
+    r0 = stats(c)['behaviour']['records']
+    time.sleep(3.0)
+    check(blocked(c) == b2 and stats(c)['behaviour']['records'] > r0,
+          'after the delete the client passes again (blocked stays %d)' % b2)
+    check(c.get('/api/v1/blocklist')[1]['count'] == 0, 'blocklist: empty again')
+
+    # ---- (c) detector settings ------------------------------------------------------
+    st, det, _, _ = c.get('/api/v1/detectors', READ)
+    bola = det['detectors']['bola_enumeration'] if st == 200 else {}
+    check(st == 200 and det['detectors']['jwt_expired']['enabled'] is False,
+          'detectors: the settings persisted before start-up are in force')
+    check(st == 200 and bola.get('sid') == 2300001 and 'threshold' in bola and 'window' in bola and
+          bola.get('action') in ('alert', 'block_identity', 'block_client'),
+          'detectors: GET (%s)' % bola)
+    gen = c.get('/api/v1/status')[1]['rules']['generation']
+    want = bola.get('threshold', 0) + 7
+    st, j, _, _ = c.req('PATCH', '/api/v1/detectors', ADMIN,
+                        json.dumps({'detectors': {'bola_enumeration': {'threshold': want}}}),
+                        'application/json')
+    check(st == 200 and j['detectors']['bola_enumeration']['threshold'] == want, 'detectors: PATCH')
+    st, j, _, _ = c.get('/api/v1/detectors', READ)
+    check(st == 200 and j['detectors']['bola_enumeration']['threshold'] == want,
+          'detectors: the new threshold shows in GET (%d)' % want)
+    check(c.get('/api/v1/status')[1]['rules']['generation'] == gen + 1,
+          'detectors: published as a new generation')
+    st, j2, _, _ = c.req('PATCH', '/api/v1/detectors', ADMIN, json.dumps(j, indent=1),
+                         'application/json')
+    check(st == 200 and j2 == j, 'detectors: GET document sent back as it is: 200, unchanged')
+    st, j, _, _ = c.req('PATCH', '/api/v1/detectors', ADMIN,
+                        'detectors:\n  bola_enumeration:\n    window: forever\n', 'application/yaml')
+    check(st == 400 and j['error']['code'] == 'invalid_settings' and j['error']['line'] == 3,
+          'detectors: bad value: 400 with line (%s)' % j)
+    check(c.get('/api/v1/detectors')[1]['detectors']['bola_enumeration']['threshold'] == want,
+          'detectors: unchanged after an error')
+    check(c.req('PATCH', '/api/v1/detectors', READ, '{}', 'application/json')[0] == 403,
+          'detectors: read token cannot PATCH')
+    check(os.path.exists(os.path.join(d, 'detectors.json')), 'detectors: persisted')
+    st, cov, _, _ = c.get('/api/v1/attack/layer?kind=coverage', READ)
+    ids = {t['techniqueID']: t for t in cov['techniques']}
+    check('T1110.004' in ids and '2300013' in ids['T1110.004']['comment'] and
+          any('2300001' in t['comment'] for t in cov['techniques']),
+          'coverage layer: behaviour detectors\' techniques')
+    stv = stats(c)
+    check(stv['total']['rx_packets'] > s['total']['rx_packets'], 'traffic flowed throughout')
+    lines = [json.loads(x) for x in open(os.path.join(d, 'audit.json'))]
+    paths = {(x['method'], x['path'], x['status']) for x in lines}
+    check(('PATCH', '/api/v1/detectors', 200) in paths and ('POST', '/api/v1/blocklist', 201) in paths
+          and ('DELETE', '/api/v1/blocklist/' + key, 200) in paths and
+          ('POST', '/api/v1/endpoints/openapi', 200) in paths, 'audit: behaviour changes logged')
+    return want
 
 
 def sse_check(c):
@@ -464,6 +676,9 @@ def dashboard(c, outdir):
           re.search(r'id="generation">\d+<', dom) is not None, 'dashboard shows live numbers')
     check('class="cell covered' in dom and 'data-heatmap="1"' in dom, 'dashboard heat map drawn')
     check('9900001' in dom or 'REST test UNION' in dom, 'dashboard lists alerts')
+    check('data-endpoints="1"' in dom and '/api/v1/users/{id}/orders/{id}</code>' in dom and
+          re.search(r'id="endpoints-total">\d+<', dom) is not None,
+          'dashboard: endpoint inventory panel')
     check(not console_errors, 'no console errors: %s' % console_errors[:3])
     st, _, raw, r2 = c.req('GET', '/')
     check(st == 200 and b'<title>apiguard NOC</title>' in raw and
@@ -493,6 +708,11 @@ def restart_checks(a, d, cfg, pcap, rules, tokens, base_cfg):
         check(st == 200 and j['source'] == 'api', 'restart keeps the API rule (%s/api.rules)' % d)
         st, j, _, _ = c.get('/api/v1/status', READ)
         check(st == 200 and j['api']['tls'] is True, 'TLS: status over HTTPS')
+        st, j, _, _ = c.get('/api/v1/detectors', READ)
+        check(st == 200 and j['detectors']['bola_enumeration']['threshold'] != 0 and
+              json.load(open(os.path.join(d, 'detectors.json')))['detectors']['bola_enumeration']
+              ['threshold'] == j['detectors']['bola_enumeration']['threshold'],
+              'restart keeps the detector settings (%s/detectors.json)' % d)
         check(c.req('GET', '/api/v1/status')[0] == 401, 'TLS: still needs a token')
         plain = Client(PORT + 1)
         try:

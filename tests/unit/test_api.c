@@ -4,8 +4,13 @@
  * calls them: rule changes building real generations (Hyperscan), errors
  * with line/keyword/reason, persistence of API rules across a restart,
  * the alert ring and its filters, the ATT&CK Navigator layers, Prometheus
- * output, body decoding. Runs without EAL (no data plane: a generation is
- * swapped directly), so without hugepages and under ASan.
+ * output, body decoding; and the behaviour analytics actions: endpoint
+ * inventory and OpenAPI import/export, detector settings (GET -> PATCH ->
+ * GET round trip, errors with line, persistence), generations that share
+ * the rule engine and carry behaviour contexts, the blocklist (add, list,
+ * delete, expiry, validation). EAL is started without hugepages (the
+ * analytics ring and the blocklist hash live in EAL memory) but no data
+ * plane: generations are swapped directly. Runs under ASan.
  */
 #include <errno.h>
 #include <regex.h>
@@ -17,7 +22,12 @@
 #include <CUnit/Basic.h>
 #include <microhttpd.h>
 
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
 #include "ctl_api.h"
+#include "dp_analytics.h"
+#include "dp_block.h"
 #include "tu_eal.h"
 
 static char dir[64];
@@ -516,11 +526,583 @@ test_config_and_openapi(void)
 	json_decref(out);
 }
 
+/* ---- behaviour analytics ---------------------------------------------------- */
+
+/* What the behaviour actions reach, without a data plane. */
+struct bh {
+	struct ctl_api api;
+	struct ctl_behav *behav;
+	struct dp_analytics *an;
+	struct dp_blocklist *bl;
+	struct rte_rcu_qsbr *qsbr;
+	char path[160];
+};
+
+static void
+bh_open(struct bh *h, bool with_rules)
+{
+	struct mt_behav_params p;
+	char *err = NULL;
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+
+	memset(h, 0, sizeof(*h));
+	setup_files();
+	snprintf(h->path, sizeof(h->path), "%s/detectors.json", dir);
+	h->api.cfg = &cfg;
+	h->api.alerts = ctl_alerts_create(64);
+	if (with_rules)
+		h->api.rules = make_rules();
+	h->behav = ctl_behav_create(h->path, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h->behav);
+	mt_behav_params_defaults(&p);
+	h->an = dp_analytics_create(NULL, &p, 1024, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h->an);
+	h->qsbr = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h->qsbr);
+	CU_ASSERT_EQUAL(rte_rcu_qsbr_init(h->qsbr, 1), 0);
+	h->bl = dp_block_create("test_api_bl", 64, h->qsbr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h->bl);
+	CU_ASSERT_EQUAL(ctl_behav_attach(h->behav, h->api.rules, h->an, h->bl), 0);
+	h->api.behav = h->behav;
+}
+
+static void
+bh_close(struct bh *h)
+{
+	ctl_behav_destroy(h->behav);
+	dp_analytics_destroy(h->an);
+	dp_block_destroy(h->bl);
+	rte_free(h->qsbr);
+	ctl_rules_destroy(h->api.rules);
+	ctl_alerts_destroy(h->api.alerts);
+}
+
+struct feed {
+	const char *method, *tmpl;
+	uint16_t status;
+	unsigned int n;
+};
+
+static int
+feed_fn(struct mt_behav *b, void *arg)
+{
+	const struct feed *f = arg;
+	struct mt_behav_detection d[8];
+	struct mt_behav_rec r;
+	unsigned int i;
+
+	for (i = 0; i < f->n; i++) {
+		memset(&r, 0, sizeof(r));
+		r.ts_ns = 1000000000ull * (1700000000ull + i);
+		r.flow_id = i + 1;
+		r.txn_id = 1;
+		r.id_hash = 0x1234 + (i % 3);
+		r.id_kind = MT_ID_TOKEN;
+		r.family = 4;
+		r.client_ip[0] = 198;
+		r.client_ip[1] = 18;
+		r.client_ip[3] = (uint8_t)(i % 3 + 1);
+		r.status = f->status;
+		r.flags = MT_REC_HAS_RESP;
+		r.resp_bytes = 100 + i;
+		r.obj_slot = 0xff;
+		snprintf(r.method, sizeof(r.method), "%s", f->method);
+		snprintf(r.host, sizeof(r.host), "api.example.com");
+		snprintf(r.tmpl, sizeof(r.tmpl), "%s", f->tmpl);
+		mt_behav_process(b, &r, d, 8);
+	}
+	return 0;
+}
+
+static json_t *
+find_endpoint(json_t *inv, const char *method, const char *tmpl)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(inv, "endpoints"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "method")), method) == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "template")), tmpl) == 0)
+			return e;
+	return NULL;
+}
+
+static const char *
+err_code(json_t *out)
+{
+	return json_string_value(json_object_get(json_object_get(out, "error"), "code"));
+}
+
+static json_int_t
+err_line(json_t *out)
+{
+	return json_integer_value(json_object_get(json_object_get(out, "error"), "line"));
+}
+
+static void
+test_endpoints(void)
+{
+	struct bh h;
+	struct feed f1 = { "GET", "/api/v1/users/{id}", 200, 12 };
+	struct feed f2 = { "POST", "/api/v1/orders", 201, 5 };
+	const char *spec =
+		"openapi: 3.0.3\n"
+		"info: {title: shop, version: '1'}\n"
+		"paths:\n"
+		"  /api/v1/users/{userId}:\n"
+		"    get:\n"
+		"      responses: {'200': {description: ok}}\n"
+		"  /api/v1/users/{userId}/cards:\n"
+		"    post:\n"
+		"      requestBody:\n"
+		"        content:\n"
+		"          application/json:\n"
+		"            schema: {type: object, properties: {number: {type: string}}}\n"
+		"      responses: {'201': {description: created}}\n";
+	json_t *out = NULL, *e, *st;
+
+	bh_open(&h, false);
+	/* Nothing seen yet. */
+	CU_ASSERT_EQUAL(ctl_api_endpoints(&h.api, NULL, &out), MHD_HTTP_OK);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(out, "count")), 0);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(out, "endpoints")), 0);
+	json_decref(out);
+	CU_ASSERT_EQUAL(dp_analytics_with(h.an, feed_fn, &f1), 0);
+	CU_ASSERT_EQUAL(dp_analytics_with(h.an, feed_fn, &f2), 0);
+	CU_ASSERT_EQUAL(ctl_api_endpoints(&h.api, "json", &out), MHD_HTTP_OK);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(out, "count")), 2);
+	e = find_endpoint(out, "GET", "/api/v1/users/{id}");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(e, "requests")), 12);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "host")), "api.example.com");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "source")), "learned");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(e, "status"), "2xx")), 12);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(e, "resp_bytes"), "min")),
+			100);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(e, "resp_bytes"), "max")),
+			111);
+	CU_ASSERT_PTR_NOT_NULL(find_endpoint(out, "POST", "/api/v1/orders"));
+	json_decref(out);
+	/* OpenAPI export: an OpenAPI 3 document with the learned paths. */
+	CU_ASSERT_EQUAL(ctl_api_endpoints(&h.api, "openapi", &out), MHD_HTTP_OK);
+	CU_ASSERT_EQUAL(strncmp(json_string_value(json_object_get(out, "openapi")), "3.", 2), 0);
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(out, "info"));
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(json_object_get(out, "paths"),
+							       "/api/v1/orders"), "post"));
+	CU_ASSERT_EQUAL(json_object_size(json_object_get(out, "paths")), 2);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_endpoints(&h.api, "xml", &out), MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(err_code(out), "bad_query");
+	json_decref(out);
+
+	/* Import errors: YAML syntax (with its line), not OpenAPI, media type. */
+	CU_ASSERT_EQUAL(ctl_api_openapi_import(&h.api, "application/yaml",
+		"openapi: 3.0.3\npaths:\n  /a: {get: [\n", 29, &out), MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(err_code(out), "invalid_openapi");
+	CU_ASSERT(err_line(out) >= 3);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_openapi_import(&h.api, "application/json", "{\"swagger\":\"2.0\"}",
+					       17, &out), MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(err_code(out), "invalid_openapi");
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(json_object_get(out, "error"),
+		"message")), "OpenAPI 3"));
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_openapi_import(&h.api, "image/png", "x", 1, &out),
+			MHD_HTTP_UNSUPPORTED_MEDIA_TYPE);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_openapi_import(&h.api, NULL, "", 0, &out), MHD_HTTP_BAD_REQUEST);
+	json_decref(out);
+	/* A good spec: its templates take precedence from now on. */
+	CU_ASSERT_EQUAL(ctl_api_openapi_import(&h.api, "application/yaml", spec, strlen(spec), &out),
+			MHD_HTTP_OK);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(out, "imported")), 2);
+	json_decref(out);
+	CU_ASSERT_EQUAL(dp_analytics_with(h.an, feed_fn, &f1), 0);
+	CU_ASSERT_EQUAL(ctl_api_endpoints(&h.api, NULL, &out), MHD_HTTP_OK);
+	e = find_endpoint(out, "GET", "/api/v1/users/{userId}");
+	CU_ASSERT_PTR_NOT_NULL(e);
+	if (e != NULL) {
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "source")), "openapi");
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(e, "requests")), 12);
+	}
+	json_decref(out);
+
+	/* Stats: analytics counters copied, tables with entries and caps. */
+	st = json_pack("{s:i}", "records", 41);
+	out = ctl_api_behaviour_stats(h.behav, st);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(out, "records")), 41);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(out, "blocklist_entries")), 0);
+	e = json_object_get(json_object_get(out, "tables"), "template");
+	CU_ASSERT(json_integer_value(json_object_get(e, "entries")) >= 3);
+	CU_ASSERT(json_integer_value(json_object_get(e, "capacity")) > 0);
+	{
+		json_t *stats = json_pack("{s:[],s:[],s:O}", "workers", "ports", "behaviour", out);
+		json_t *counts = json_object(), *info = json_object();
+		char *doc = ctl_metrics_render(stats, counts, info);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+		CU_ASSERT_PTR_NOT_NULL(strstr(doc, "# TYPE apiguard_behaviour_records_total counter\n"
+						   "apiguard_behaviour_records_total 41\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(doc, "# TYPE apiguard_behaviour_blocklist_entries gauge"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(doc, "apiguard_behaviour_table_entries{table=\"template\"} "));
+		CU_ASSERT_PTR_NOT_NULL(strstr(doc, "apiguard_behaviour_table_evictions_total{table=\"identity\"} 0"));
+		free(doc);
+		json_decref(stats);
+		json_decref(counts);
+		json_decref(info);
+	}
+	json_decref(out);
+	json_decref(st);
+	bh_close(&h);
+}
+
+static json_t *
+detector(json_t *doc, const char *name)
+{
+	return json_object_get(json_object_get(doc, "detectors"), name);
+}
+
+static void
+test_detectors(void)
+{
+	struct bh h;
+	json_t *out = NULL, *before;
+	struct dp_gen *g0, *g1;
+	char *text, *file;
+	size_t len;
+	const char *key_patch = "jwt:\n  keys:\n    - {alg: HS256, kid: k1, secret: s3cret-value}\n";
+
+	bh_open(&h, true);
+	g0 = ctl_rules_current(h.api.rules);
+	CU_ASSERT_PTR_NULL(g0->behav[0]);     /* defaults: the workers' own */
+	CU_ASSERT_EQUAL(ctl_api_detectors_get(&h.api, &before), MHD_HTTP_OK);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(detector(before, "bola_enumeration"), "sid")),
+			2300001);
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(detector(before, "bola_enumeration"), "threshold"));
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(detector(before, "bola_enumeration"), "window"));
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(detector(before, "bola_enumeration"), "action"));
+
+	/* GET -> PATCH (the document as it is, sids and all) -> GET: same. */
+	text = json_dumps(before, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, "application/json", text, strlen(text), &out),
+			MHD_HTTP_OK);
+	CU_ASSERT(json_equal(out, before));
+	json_decref(out);
+	free(text);
+	g1 = ctl_rules_current(h.api.rules);
+	/* A new generation with contexts for both workers, same engine. */
+	CU_ASSERT_PTR_NOT_EQUAL(g1, g0);
+	CU_ASSERT_PTR_EQUAL(g1->engine, ctl_rules_current(h.api.rules)->engine);
+	CU_ASSERT_PTR_NOT_NULL(g1->behav[0]);
+	CU_ASSERT_PTR_NOT_NULL(g1->behav[1]);
+	CU_ASSERT_EQUAL(ctl_rules_count(h.api.rules), 1);
+
+	/* YAML, partial: one threshold and one window change. */
+	text = "detectors:\n  bola_enumeration:\n    threshold: 33\n    window: 120\n"
+	       "  brute_force_client: {action: block_client, block_seconds: 900}\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, "application/yaml", text, strlen(text), &out),
+			MHD_HTTP_OK);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_detectors_get(&h.api, &out), MHD_HTTP_OK);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(detector(out, "bola_enumeration"), "threshold")), 33);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(detector(out, "bola_enumeration"), "window")), 120);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(detector(out, "brute_force_client"),
+								 "action")), "block_client");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(detector(out, "brute_force_client"),
+							   "block_seconds")), 900);
+	json_decref(before);
+	before = out;
+
+	/* Errors name the line of the body; nothing changes. */
+	text = "{\n  \"detectors\": {\n    \"bola_enumeration\": {\n      \"threshold\": -3\n    }\n  }\n}";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, "application/json", text, strlen(text), &out),
+			MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(err_code(out), "invalid_settings");
+	CU_ASSERT_EQUAL(err_line(out), 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(json_object_get(out, "error"),
+		"message")), "detectors.bola_enumeration.threshold"));
+	json_decref(out);
+	text = "detectors:\n  bola_enumeration:\n    treshold: 3\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, text, strlen(text), &out),
+			MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_EQUAL(err_line(out), 3);
+	json_decref(out);
+	text = "detectors:\n  no_such_detector: {enabled: false}\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, text, strlen(text), &out),
+			MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_EQUAL(err_line(out), 2);
+	json_decref(out);
+	text = "detectors:\n  bola_enumeration:\n    enabled: true\n    sid: 2300002\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, text, strlen(text), &out),
+			MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_EQUAL(err_line(out), 4);
+	json_decref(out);
+	text = "detectors: {bola_enumeration: {threshold: 5}\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, text, strlen(text), &out),
+			MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT(err_line(out) >= 1);
+	json_decref(out);
+	text = "limits:\n  identities: 1000\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, text, strlen(text), &out),
+			MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(err_code(out), "not_runtime");
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, "application/xml", "<a/>", 4, &out),
+			MHD_HTTP_UNSUPPORTED_MEDIA_TYPE);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_detectors_get(&h.api, &out), MHD_HTTP_OK);
+	CU_ASSERT(json_equal(out, before));
+	json_decref(out);
+
+	/* JWT keys: shown redacted, kept when sent back redacted, persisted. */
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, key_patch, strlen(key_patch), &out),
+			MHD_HTTP_OK);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(json_object_get(
+		json_object_get(out, "jwt"), "keys"), 0), "secret")), "<redacted>");
+	text = json_dumps(out, JSON_INDENT(2));
+	json_decref(out);
+	CU_ASSERT_PTR_NULL(strstr(text, "s3cret-value"));
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, "application/json", text, strlen(text), &out),
+			MHD_HTTP_OK);
+	json_decref(out);
+	free(text);
+	text = "jwt:\n  keys:\n    - {alg: HS256, kid: other, secret: <redacted>}\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, text, strlen(text), &out),
+			MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_EQUAL(err_line(out), 3);
+	json_decref(out);
+	file = tu_read_file(h.path, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+	CU_ASSERT_PTR_NOT_NULL(strstr(file, "s3cret-value"));
+	CU_ASSERT_PTR_NULL(strstr(file, "\"sid\": 23"));   /* informative sids are not kept */
+	free(file);
+
+	/* A rule change keeps carrying the behaviour contexts. */
+	{
+		uint32_t sids[4];
+		size_t n = 4;
+		struct mt_errors errs = { 0 };
+
+		CU_ASSERT_EQUAL(ctl_rules_add(h.api.rules, RULE(1000009, "x", "T1190", "API8:2023"),
+					      "request", sids, &n, &errs), 0);
+		mt_errors_clear(&errs);
+		CU_ASSERT_PTR_NOT_NULL(ctl_rules_current(h.api.rules)->behav[1]);
+		CU_ASSERT_EQUAL(ctl_rules_count(h.api.rules), 2);
+	}
+
+	/* Coverage layer: detectors add their techniques while enabled. */
+	CU_ASSERT_EQUAL(ctl_api_attack_layer(&h.api, "coverage", &out), MHD_HTTP_OK);
+	text = json_dumps(out, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"techniqueID\": \"T1110.004\"") ?
+			       strstr(text, "\"techniqueID\": \"T1110.004\"") :
+			       strstr(text, "\"techniqueID\":\"T1110.004\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "2300013"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "1000001"));
+	free(text);
+	json_decref(out);
+	text = "detectors:\n  credential_stuffing: {enabled: false}\n";
+	CU_ASSERT_EQUAL(ctl_api_detectors_patch(&h.api, NULL, text, strlen(text), &out), MHD_HTTP_OK);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_attack_layer(&h.api, "coverage", &out), MHD_HTTP_OK);
+	text = json_dumps(out, 0);
+	CU_ASSERT_PTR_NULL(strstr(text, "2300013"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "2300001"));
+	free(text);
+	json_decref(out);
+
+	/* Restart: the persisted settings come back. */
+	{
+		char *err = NULL;
+		struct ctl_behav *b2 = ctl_behav_create(h.path, &err);
+		struct mt_behav_params *p = malloc(sizeof(*p));
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b2);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT(ctl_behav_custom(b2));
+		ctl_behav_get(b2, p);
+		CU_ASSERT_EQUAL(p->det[MT_DET_BOLA_ENUMERATION].threshold, 33);
+		CU_ASSERT_EQUAL(p->det[MT_DET_CREDENTIAL_STUFFING].enabled, 0);
+		CU_ASSERT_EQUAL(p->n_jwt_keys, 1);
+		CU_ASSERT_STRING_EQUAL(p->jwt_keys[0].material, "s3cret-value");
+		free(p);
+		ctl_behav_destroy(b2);
+	}
+	/* A corrupt file stops the start-up with its line. */
+	{
+		FILE *f = fopen(h.path, "w");
+		char *err = NULL;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("detectors:\n  bola_enumeration:\n    window: soon\n", f);
+		fclose(f);
+		CU_ASSERT_PTR_NULL(ctl_behav_create(h.path, &err));
+		CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "line 3"));
+		free(err);
+	}
+	json_decref(before);
+	bh_close(&h);
+}
+
+static json_t *
+block_entry(struct bh *h, const char *key)
+{
+	json_t *out = NULL, *e, *found = NULL;
+	size_t i;
+
+	CU_ASSERT_EQUAL(ctl_api_blocklist_list(&h->api, &out), MHD_HTTP_OK);
+	json_array_foreach(json_object_get(out, "entries"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "key")), key) == 0)
+			found = json_incref(e);
+	json_decref(out);
+	return found;
+}
+
+static unsigned int
+block_post(struct bh *h, const char *body, json_t **out)
+{
+	return ctl_api_blocklist_add(&h->api, "application/json", body, strlen(body), out);
+}
+
+static void
+test_blocklist(void)
+{
+	static const char *const bad[] = {
+		"{\"kind\":\"client\"}",
+		"{\"kind\":\"client\",\"address\":\"198.18.0.300\"}",
+		"{\"kind\":\"host\",\"address\":\"198.18.0.9\"}",
+		"{\"address\":\"198.18.0.9\"}",
+		"{\"kind\":\"client\",\"address\":\"198.18.0.9\",\"expires_in\":0}",
+		"{\"kind\":\"client\",\"address\":\"198.18.0.9\",\"expires_in\":\"60\"}",
+		"{\"kind\":\"client\",\"address\":\"198.18.0.9\",\"expires_in\":99999999}",
+		"{\"kind\":\"client\",\"address\":\"198.18.0.9\",\"identity\":\"ab\"}",
+		"{\"kind\":\"client\",\"address\":\"198.18.0.9\",\"extra\":1}",
+		"{\"kind\":\"identity\",\"identity\":\"0\"}",
+		"{\"kind\":\"identity\",\"identity\":\"xyz\"}",
+		"{\"kind\":\"identity\",\"identity\":\"0123456789abcdef0\"}",
+		"{\"kind\":\"identity\",\"address\":\"198.18.0.9\"}",
+		"{\"kind\":\"client\",\"address\":\"198.18.0.9\",\"reason\":7}",
+		"[1]",
+	};
+	struct bh h;
+	struct dp_block_key k;
+	json_t *out = NULL, *e;
+	uint8_t a4[4] = { 198, 18, 0, 9 };
+	struct timespec ts;
+	uint64_t now;
+	size_t i;
+
+	bh_open(&h, false);
+	CU_ASSERT_EQUAL(block_post(&h, "{\"kind\":\"client\",\"address\":\"198.18.0.9\","
+				   "\"expires_in\":600,\"reason\":\"scraper\"}", &out), MHD_HTTP_CREATED);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(out, "key")), "client:198.18.0.9");
+	json_decref(out);
+	CU_ASSERT_EQUAL(block_post(&h, "{\"kind\":\"identity\",\"identity\":\"00000000000AB12f\"}",
+				   &out), MHD_HTTP_CREATED);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(out, "key")),
+			       "identity:00000000000ab12f");
+	json_decref(out);
+	CU_ASSERT_EQUAL(block_post(&h, "{\"kind\":\"client\",\"address\":\"2001:db8::7\","
+				   "\"expires_in\":1}", &out), MHD_HTTP_CREATED);
+	json_decref(out);
+
+	/* Listed with kind, key, added, expires, sid, reason. */
+	CU_ASSERT_EQUAL(ctl_api_blocklist_list(&h.api, &out), MHD_HTTP_OK);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(out, "count")), 3);
+	json_decref(out);
+	e = block_entry(&h, "client:198.18.0.9");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "kind")), "client");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "address")), "198.18.0.9");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "reason")), "scraper");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(e, "sid")), 0);
+	CU_ASSERT(json_is_string(json_object_get(e, "added")));
+	CU_ASSERT(json_is_string(json_object_get(e, "expires")));
+	CU_ASSERT(json_integer_value(json_object_get(e, "expires_in")) > 590);
+	CU_ASSERT(json_is_false(json_object_get(e, "expired")));
+	json_decref(e);
+	e = block_entry(&h, "identity:00000000000ab12f");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT(json_is_null(json_object_get(e, "expires")));   /* no expires_in: until deleted */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "identity")), "00000000000ab12f");
+	json_decref(e);
+
+	/* What workers see. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	dp_block_client_key(&k, 4, a4);
+	CU_ASSERT(dp_block_check(h.bl, &k, now));
+	dp_block_identity_key(&k, 0xab12full);
+	CU_ASSERT(dp_block_check(h.bl, &k, now));
+
+	/* Validation: 400 JSON errors, nothing added. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(block_post(&h, bad[i], &out), MHD_HTTP_BAD_REQUEST);
+		CU_ASSERT_STRING_EQUAL(err_code(out), "bad_body");
+		if (strcmp(err_code(out), "bad_body") != 0)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		json_decref(out);
+	}
+	CU_ASSERT_EQUAL(block_post(&h, "{\"kind\":", &out), MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(err_code(out), "bad_json");
+	CU_ASSERT_EQUAL(err_line(out), 1);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_blocklist_add(&h.api, "text/plain", "{}", 2, &out),
+			MHD_HTTP_UNSUPPORTED_MEDIA_TYPE);
+	json_decref(out);
+	CU_ASSERT_EQUAL(dp_block_count(h.bl), 3);
+
+	/* Expiry: after its second the entry no longer blocks, then goes. */
+	e = block_entry(&h, "client:2001:db8::7");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT(json_integer_value(json_object_get(e, "expires_in")) <= 1);
+	json_decref(e);
+	usleep(1100000);
+	e = block_entry(&h, "client:2001:db8::7");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT(json_is_true(json_object_get(e, "expired")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(e, "expires_in")), 0);
+	json_decref(e);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	CU_ASSERT_EQUAL(dp_block_expire(h.bl, now), 1);
+	CU_ASSERT_PTR_NULL(block_entry(&h, "client:2001:db8::7"));
+
+	/* Delete by key. */
+	CU_ASSERT_EQUAL(ctl_api_blocklist_delete(&h.api, "client:198.18.0.9", &out), MHD_HTTP_OK);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(out, "deleted")), "client:198.18.0.9");
+	json_decref(out);
+	dp_block_client_key(&k, 4, a4);
+	CU_ASSERT_FALSE(dp_block_check(h.bl, &k, now));
+	CU_ASSERT_EQUAL(ctl_api_blocklist_delete(&h.api, "client:198.18.0.9", &out), MHD_HTTP_NOT_FOUND);
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_blocklist_delete(&h.api, "198.18.0.9", &out), MHD_HTTP_BAD_REQUEST);
+	CU_ASSERT_STRING_EQUAL(err_code(out), "bad_key");
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_blocklist_delete(&h.api, "identity:AB12F", &out), MHD_HTTP_OK);
+	json_decref(out);
+	CU_ASSERT_EQUAL(dp_block_count(h.bl), 0);
+	bh_close(&h);
+
+	/* No analytics stage: 503, never a crash. */
+	{
+		struct ctl_api none = { .cfg = &cfg };
+
+		CU_ASSERT_EQUAL(ctl_api_blocklist_list(&none, &out), MHD_HTTP_SERVICE_UNAVAILABLE);
+		json_decref(out);
+		CU_ASSERT_EQUAL(ctl_api_endpoints(&none, NULL, &out), MHD_HTTP_SERVICE_UNAVAILABLE);
+		json_decref(out);
+		CU_ASSERT_EQUAL(ctl_api_detectors_get(&none, &out), MHD_HTTP_SERVICE_UNAVAILABLE);
+		json_decref(out);
+	}
+}
+
 int
 main(void)
 {
 	CU_pSuite s;
 
+	if (tu_eal_init("test_api") != 0)
+		return 1;
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	s = CU_add_suite("api", NULL, NULL);
@@ -530,7 +1112,10 @@ main(void)
 	    !CU_add_test(s, "alert ring and filters", test_alerts) ||
 	    !CU_add_test(s, "ATT&CK Navigator layers", test_layer) ||
 	    !CU_add_test(s, "Prometheus text", test_metrics) ||
-	    !CU_add_test(s, "config masking, OpenAPI", test_config_and_openapi))
+	    !CU_add_test(s, "config masking, OpenAPI", test_config_and_openapi) ||
+	    !CU_add_test(s, "endpoint inventory, OpenAPI import/export", test_endpoints) ||
+	    !CU_add_test(s, "detector settings", test_detectors) ||
+	    !CU_add_test(s, "blocklist", test_blocklist))
 		return 1;
 	return tu_run_all();
 }

@@ -40,12 +40,25 @@ test_routes(void)
 	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/attack/layer", &m, &arg), CTL_R_LAYER);
 	CU_ASSERT_EQUAL(ctl_rest_match("/", &m, &arg), CTL_R_STATIC);
 	CU_ASSERT_EQUAL(ctl_rest_match("/app.js", &m, &arg), CTL_R_STATIC);
-	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/endpoints", &m, &arg), CTL_R_NONE);
+	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/endpoints", &m, &arg), CTL_R_ENDPOINTS);
+	CU_ASSERT_EQUAL(m, CTL_M_GET);
+	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/endpoints/openapi", &m, &arg), CTL_R_OPENAPI_IMPORT);
+	CU_ASSERT_EQUAL(m, CTL_M_POST);
+	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/detectors", &m, &arg), CTL_R_DETECTORS);
+	CU_ASSERT_EQUAL(m, CTL_M_GET | CTL_M_PATCH);
+	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/blocklist", &m, &arg), CTL_R_BLOCKLIST);
+	CU_ASSERT_EQUAL(m, CTL_M_GET | CTL_M_POST);
+	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/blocklist/client:2001:db8::1", &m, &arg), CTL_R_BLOCK);
+	CU_ASSERT_EQUAL(m, CTL_M_DELETE);
+	CU_ASSERT_STRING_EQUAL(arg, "client:2001:db8::1");
+	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/blocklist/", &m, &arg), CTL_R_NONE);
+	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/blocklist/a/b", &m, &arg), CTL_R_NONE);
+	CU_ASSERT_EQUAL(ctl_rest_method_bit("PATCH"), CTL_M_PATCH);
 	CU_ASSERT_EQUAL(ctl_rest_match("/api/v1/stats/", &m, &arg), CTL_R_NONE);
 	CU_ASSERT_EQUAL(ctl_rest_match("/../etc/passwd", &m, &arg), CTL_R_NONE);
 	CU_ASSERT_EQUAL(ctl_rest_method_bit("HEAD"), CTL_M_GET);
 	CU_ASSERT_EQUAL(ctl_rest_method_bit("DELETE"), CTL_M_DELETE);
-	CU_ASSERT_EQUAL(ctl_rest_method_bit("PATCH"), 0);
+	CU_ASSERT_EQUAL(ctl_rest_method_bit("TRACE"), 0);
 }
 
 static void
