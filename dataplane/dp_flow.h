@@ -51,6 +51,8 @@ enum dp_flow_class {
 #define DP_FLOW_F_REJECTED 0x08  /**< RSTs already sent */
 #define DP_FLOW_F_HTTP_SEEN 0x10 /**< at least one request head was parsed */
 #define DP_FLOW_F_EVASION  0x20  /**< TCP overlap event already reported */
+#define DP_FLOW_F_EOF0     0x40  /**< client to server stream ended */
+#define DP_FLOW_F_EOF1     0x80  /**< server to client stream ended */
 
 /** One flow. */
 struct dp_flow {

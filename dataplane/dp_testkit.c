@@ -32,6 +32,9 @@ struct dp_testkit {
 	uint64_t now_ns;
 	struct dp_testkit_stats st;
 	unsigned int pkt_pool_size;
+	/* The worker lives in rte_malloc memory, which LeakSanitizer does not
+	 * scan: heap objects it points to are also pointed to from here. */
+	struct mt_behav_worker *behav;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -179,6 +182,7 @@ dp_tk_worker_create(struct dp_testkit *k, char **err)
 	w->tcp.midstream = p->midstream;
 	if (k->p.behav) {
 		w->behav = mt_behav_worker_create(&k->p.behav_params);
+		k->behav = w->behav;
 		if (w->behav == NULL) {
 			dp_tk_err(err, "%s: cannot create the behaviour context: %s", k->name,
 				  strerror(errno));

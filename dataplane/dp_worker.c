@@ -32,10 +32,14 @@ const unsigned int dp_worker_n_counters =
  * that expiry never costs a burst more than a bounded amount of work. */
 #define DP_EXPIRE_INTERVAL_NS 100000000ull
 #define DP_EXPIRE_BUDGET 256
-/* Checksum "auto" mode: after this many checked packets, stop checking if
- * more than 1/DP_CSUM_AUTO_RATIO of them failed (capture with offload). */
+/* Checksum "auto" mode, for captures only: after this many checked
+ * packets, stop checking if at least DP_CSUM_AUTO_PCT percent of them
+ * failed (a capture taken on a host with checksum offload has its own
+ * outgoing packets wrong, about half). Attackers can inject junk with bad
+ * checksums, so the bar is high, and live ports never switch off: a NIC
+ * in front of an API server does not receive offloaded checksums. */
 #define DP_CSUM_AUTO_SAMPLE 1000
-#define DP_CSUM_AUTO_RATIO 10
+#define DP_CSUM_AUTO_PCT 40
 #define DP_BOUNCE_SIZE 16384
 
 /* ---- time -------------------------------------------------------------- */
@@ -560,6 +564,18 @@ dp_on_tcp_eof(void *arg, int dir)
 
 	if (f->http != NULL && !(f->flags & DP_FLOW_F_HTTP_OFF))
 		dp_http_eof(&w->http, f->http, dir, w->now_ns, w);
+	f->flags |= dir == 0 ? DP_FLOW_F_EOF0 : DP_FLOW_F_EOF1;
+	/* Both directions over (FINs or a RST): the connection is done, so
+	 * its HTTP session goes back to the pool now rather than when the
+	 * flow times out; otherwise many short connections exhaust it. */
+	if ((f->flags & (DP_FLOW_F_EOF0 | DP_FLOW_F_EOF1)) == (DP_FLOW_F_EOF0 | DP_FLOW_F_EOF1) &&
+	    f->http != NULL) {
+		dp_http_sess_close(&w->http, f->http, w);
+		f->http = NULL;
+		f->flags |= DP_FLOW_F_HTTP_OFF;
+		dp_body_release(w, f, 0, true);
+		dp_body_release(w, f, 1, true);
+	}
 }
 
 /* Flow table hook: a flow is about to go (timeout, eviction, shutdown). */
@@ -728,7 +744,7 @@ dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
 	struct dp_pkt pk;
 	int src_is_lo, created, dir, kind;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	uint64_t ovl;
+	uint64_t ovl, pool_ex;
 
 	w->cnt.rx_bytes += len;
 	if (likely(m->nb_segs == 1)) {
@@ -815,19 +831,41 @@ dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
 	w->cur_mbuf = m;
 	w->cur_verdict = MT_ACT_NONE;
 	ovl = w->tcp.cnt.overlap_diff;
+	pool_ex = w->tcp.cnt.pool_exhausted;
 	dp_tcp_segment(&w->tcp, &f->tcp, dir, pk.tcp_flags, pk.seq, pk.ack,
 		       frame + pk.payload_off, pk.payload_len, w);
-	if (w->tcp.cnt.overlap_diff != ovl && !(f->flags & DP_FLOW_F_EVASION)) {
-		/* Bytes that differ from what we already hold: the end host and
-		 * we may now see different streams. Reported once per flow. */
-		f->flags |= DP_FLOW_F_EVASION;
-		dp_emit_event(w, dir, DP_EV_TCP_OVERLAP_DIFF);
+	if (w->tcp.cnt.overlap_diff != ovl) {
+		/* Bytes that differ from what we already hold (first copy wins
+		 * here): forwarding them could let the end host see a stream we
+		 * never inspected, so the segment is dropped (as Snort's inline
+		 * normaliser does) and the flow reported once. */
+		if (!(f->flags & DP_FLOW_F_EVASION)) {
+			f->flags |= DP_FLOW_F_EVASION;
+			dp_emit_event(w, dir, DP_EV_TCP_OVERLAP_DIFF);
+		}
+		w->cnt.drop_overlap++;
+		w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
+	}
+	if (w->tcp.cnt.pool_exhausted != pool_ex) {
+		/* Out-of-order bytes we had no room to hold: the exception policy
+		 * decides whether they reach the host uninspected. */
+		if (w->p->fail_policy == DP_FAIL_CLOSED) {
+			w->cnt.fail_closed++;
+			w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
+		} else {
+			w->cnt.fail_open++;
+		}
 	}
 	dp_flow_touch(w->flows, f, w->now_ns, dp_tcp_class(f));
 	w->cur_mbuf = NULL;
 
 	if (w->cur_verdict >= MT_ACT_DROP) {
-		w->cnt.drop_verdict++;
+		/* A rule or policy that dropped the flow; a lone segment dropped
+		 * by normalisation or the exception policy is counted there. */
+		if (f->flags & DP_FLOW_F_DROP)
+			w->cnt.drop_verdict++;
+		else
+			w->cnt.drop_policy++;
 		if (w->cur_verdict == MT_ACT_REJECT && w->p->reject_send_rst &&
 		    !(f->flags & DP_FLOW_F_REJECTED)) {
 			f->flags |= DP_FLOW_F_REJECTED;
@@ -913,9 +951,10 @@ dp_worker_csum_auto(struct dp_worker *w)
 	 * a large share failed (the capture host offloaded checksums). */
 	uint64_t checked = w->cnt.tcp;
 
-	if (w->p->checksum != DP_CSUM_AUTO || !w->sh->csum_check || checked < DP_CSUM_AUTO_SAMPLE)
+	if (w->p->checksum != DP_CSUM_AUTO || !w->sh->csum_check ||
+	    checked < DP_CSUM_AUTO_SAMPLE || !w->sh->rx_backpressure)
 		return;
-	if (w->cnt.csum_bad * DP_CSUM_AUTO_RATIO > checked)
+	if (w->cnt.csum_bad * 100 >= checked * DP_CSUM_AUTO_PCT)
 		w->sh->csum_check = false;
 }
 

@@ -56,7 +56,7 @@ const struct mt_rule_info mt_behav_rules[MT_DET__COUNT] = {
 		("T1110", "T1110.001"), (TA_CRED), ("API2:2023")),
 	[MT_DET_PASSWORD_SPRAYING] = RULE(2300012, 2, "password spraying: one client failing across many usernames",
 		("T1110.003"), (TA_CRED), ("API2:2023")),
-	[MT_DET_CREDENTIAL_STUFFING] = RULE(2300013, 2, "credential stuffing: many clients and usernames, low success rate",
+	[MT_DET_CREDENTIAL_STUFFING] = RULE(2300013, 2, "credential stuffing: many clients failing across many usernames",
 		("T1110.004"), (TA_CRED), ("API2:2023")),
 	[MT_DET_LOGIN_AFTER_FAILURES] = RULE(2300014, 2, "login success after a run of failures from a new client",
 		("T1078"), TAC_T1078, ("API2:2023")),
@@ -217,7 +217,7 @@ mt_behav_params_defaults(struct mt_behav_params *p)
 	det(p, MT_DET_BRUTE_FORCE_CLIENT, 300, 10, 0, 0);
 	det(p, MT_DET_BRUTE_FORCE_USER, 300, 10, 0, 0);
 	det(p, MT_DET_PASSWORD_SPRAYING, 600, 10, 0, 3);
-	det(p, MT_DET_CREDENTIAL_STUFFING, 600, 40, 10, 0.1);
+	det(p, MT_DET_CREDENTIAL_STUFFING, 600, 40, 10, 3);
 	det(p, MT_DET_LOGIN_AFTER_FAILURES, 600, 5, 0, 0);
 	det(p, MT_DET_TOKEN_REUSE, 600, 5, 0, 0);
 	det(p, MT_DET_COOKIE_REUSE, 600, 5, 0, 0);
@@ -236,7 +236,7 @@ mt_behav_params_defaults(struct mt_behav_params *p)
 	det(p, MT_DET_SECRET_CLOUD_KEY, 0, 1, 0, 0);
 	det(p, MT_DET_SECRET_TOKEN, 0, 1, 0, 0);
 	det(p, MT_DET_SECRET_HIGH_ENTROPY, 0, 1, 0, 0);
-	det(p, MT_DET_SENSITIVE_UNAUTH, 0, 1, 0, 0);
+	det(p, MT_DET_SENSITIVE_UNAUTH, 0, 1, 3, 0);
 	det(p, MT_DET_EXCESSIVE_DATA, 600, 10240, 5000, 10);
 	det(p, MT_DET_PAGINATION_WALK, 600, 20, 0, 0);
 	det(p, MT_DET_LIMIT_ABUSE, 3600, 1000, 20, 10);

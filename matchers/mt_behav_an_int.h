@@ -36,6 +36,9 @@ struct at_e {
 
 struct cl_e {
 	uint64_t win;
+	uint64_t lg_win;             /* global login window it failed in */
+	uint32_t lg_fails;           /* its failures in that window */
+	uint8_t lg_ok;               /* it succeeded after failing */
 	uint32_t fails, attempts;
 	uint8_t users[1 << HLL_P_SMALL];
 };
@@ -54,6 +57,8 @@ struct cr_e {
 	uint8_t nets[1 << HLL_P_SMALL];
 };
 
+#define TM_UNAUTH_OBJS 8
+
 struct tm_e {
 	char host[MT_BEHAV_HOST_MAX];
 	char method[8];
@@ -71,6 +76,9 @@ struct tm_e {
 	uint32_t priv_count[MT_BEHAV_LIST_MAX];
 	int32_t op;                  /* OpenAPI operation index, -1 none */
 	uint8_t login;
+	/* objects whose contact data went to callers without credentials */
+	uint32_t n_unauth_objs;
+	uint64_t unauth_objs[TM_UNAUTH_OBJS];
 };
 
 struct sl_e {
@@ -104,11 +112,14 @@ struct mt_behav {
 	struct mt_lru *t[MT_TAB__COUNT];
 	struct mt_lru *blocks;
 	struct mt_behav_stats st;
-	/* global login statistics (credential stuffing) */
+	/* login statistics of clients that failed (credential stuffing) */
 	uint64_t lg_win;
-	uint32_t lg_attempts, lg_success;
-	uint8_t lg_clients[1 << HLL_P_BIG];
-	uint8_t lg_users[1 << HLL_P_BIG];
+	uint32_t lg_fo_clients;        /* clients that failed and never succeeded */
+	uint32_t lg_fo_fails;          /* their failures */
+	uint8_t lg_fired;              /* stuffing reported in this window */
+	double lg_usual;               /* usual lg_fo_clients per window (EWMA) */
+	uint32_t lg_nwin;              /* closed windows in lg_usual */
+	uint8_t lg_users[1 << HLL_P_BIG]; /* usernames those clients failed on */
 	/* usual bytes / records per identity window (EWMA over closed windows) */
 	double usual_bytes, usual_records;
 	uint32_t n_data_windows;

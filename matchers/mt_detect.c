@@ -506,52 +506,95 @@ det_login(struct emit_ctx *c)
 		struct us_e *u = mt_lru_get(b->t[MT_TAB_USER], r->user_hash, true, NULL);
 		const struct mt_behav_det_cfg *cu = &p->det[MT_DET_BRUTE_FORCE_USER];
 		const struct mt_behav_det_cfg *ca = &p->det[MT_DET_LOGIN_AFTER_FAILURES];
+		bool known = in_ring(u->ok_clients, u->n_ok < 4 ? u->n_ok : 4, ck);
+		/* The failure run that login_after_failures needs is per username
+		 * and client network: the guesses and the winning try come from
+		 * one attacker (or its /24). A run from elsewhere followed by a
+		 * success from a client with no failures is the real user logging
+		 * in during someone else's attack, not a takeover. */
+		uint64_t rk = mt_mix64(r->user_hash ^ net_key(r) ^ 0x7275e2a11ULL);
+		struct us_e *run = mt_lru_get(b->t[MT_TAB_USER], rk, fail && !known, NULL);
 
 		if (window(&u->win, r->ts_ns, cu->window_s))
 			u->fails = 0;
-		if (u->last_fail && r->ts_ns - u->last_fail > (uint64_t)ca->window_s * NS)
-			u->fails_run = 0;
+		if (run && run->last_fail && r->ts_ns - run->last_fail > (uint64_t)ca->window_s * NS)
+			run->fails_run = 0;
 		if (fail) {
 			u->fails++;
-			u->fails_run++;
-			u->last_fail = r->ts_ns;
+			if (run && !known) { /* failures from the user's known clients are typos */
+				run->fails_run++;
+				run->last_fail = r->ts_ns;
+			}
 			if (u->fails >= cu->threshold)
 				emit(c, MT_DET_BRUTE_FORCE_USER, NULL, r->user_hash, false,
 				     "\"failures\":%u,\"username\":\"%016" PRIx64 "\"", u->fails, r->user_hash);
 		} else {
-			if (u->fails_run >= ca->threshold && !in_ring(u->ok_clients, u->n_ok < 4 ? u->n_ok : 4, ck))
+			if (!known && run && run->fails_run >= ca->threshold)
 				emit(c, MT_DET_LOGIN_AFTER_FAILURES, NULL, r->user_hash, false,
 				     "\"failures_before\":%u,\"username\":\"%016" PRIx64 "\",\"new_client\":true",
-				     u->fails_run, r->user_hash);
-			if (!in_ring(u->ok_clients, u->n_ok < 4 ? u->n_ok : 4, ck))
+				     run->fails_run, r->user_hash);
+			if (!known)
 				u->ok_clients[u->n_ok++ % 4] = ck;
-			u->fails_run = 0;
+			if (run)
+				run->fails_run = 0;
 		}
 	}
 
+	/*
+	 * Credential stuffing: clients that failed and did not succeed since
+	 * (in the global window). A user with a typo succeeds seconds later
+	 * and leaves the set; bots replaying leaked pairs mostly never do.
+	 * The count must also stand well above its usual level per window, so
+	 * that the steady trickle of users who give up on a busy API does not
+	 * fire (a success-rate gate would not do: the clean logins of a busy
+	 * API dilute any attack that is smaller than its user base).
+	 */
 	{
 		const struct mt_behav_det_cfg *cs = &p->det[MT_DET_CREDENTIAL_STUFFING];
+		bool closed = b->lg_win != 0;
 
 		if (window(&b->lg_win, r->ts_ns, cs->window_s)) {
-			b->lg_attempts = 0;
-			b->lg_success = 0;
-			memset(b->lg_clients, 0, sizeof(b->lg_clients));
+			if (closed && !b->lg_fired) { /* attack windows do not teach it */
+				b->lg_usual = b->lg_nwin ? 0.8 * b->lg_usual + 0.2 * b->lg_fo_clients :
+							   (double)b->lg_fo_clients;
+				b->lg_nwin++;
+			}
+			b->lg_fo_clients = 0;
+			b->lg_fo_fails = 0;
+			b->lg_fired = 0;
 			memset(b->lg_users, 0, sizeof(b->lg_users));
 		}
-		b->lg_attempts++;
-		b->lg_success += !fail;
-		mt_hll_add(b->lg_clients, HLL_P_BIG, ck);
+		if (cl->lg_win != b->lg_win) {
+			if (!fail)
+				return;
+			cl->lg_win = b->lg_win; /* joins the failing-only set */
+			cl->lg_fails = 0;
+			cl->lg_ok = 0;
+			b->lg_fo_clients++;
+		}
+		if (cl->lg_ok)
+			return;
+		if (!fail) { /* it got in after all: a typo, not a bot */
+			cl->lg_ok = 1;
+			b->lg_fo_clients--;
+			b->lg_fo_fails -= cl->lg_fails;
+			return;
+		}
+		cl->lg_fails++;
+		b->lg_fo_fails++;
 		if (r->flags & MT_REC_HAS_USER)
 			mt_hll_add(b->lg_users, HLL_P_BIG, r->user_hash);
-		if (fail && b->lg_attempts >= cs->threshold) {
-			double nc = mt_hll_estimate(b->lg_clients, HLL_P_BIG);
+		if (b->lg_fo_fails >= cs->threshold && b->lg_fo_clients >= cs->min_count &&
+		    (double)b->lg_fo_clients >= cs->ratio * b->lg_usual) {
 			double nu = mt_hll_estimate(b->lg_users, HLL_P_BIG);
-			double rate = (double)b->lg_success / (double)b->lg_attempts;
 
-			if (nc >= cs->min_count && nu >= cs->min_count && rate <= cs->ratio)
+			if (nu >= cs->min_count) {
+				b->lg_fired = 1;
 				emit(c, MT_DET_CREDENTIAL_STUFFING, NULL, 0, false,
-				     "\"attempts\":%u,\"successes\":%u,\"clients\":%.0f,\"usernames\":%.0f,"
-				     "\"success_rate\":%.3f", b->lg_attempts, b->lg_success, nc, nu, rate);
+				     "\"failing_clients\":%u,\"failures\":%u,\"usernames\":%.0f,"
+				     "\"usual_failing_clients\":%.1f", b->lg_fo_clients, b->lg_fo_fails,
+				     nu, b->lg_usual);
+			}
 		}
 	}
 }
@@ -708,6 +751,36 @@ det_mass_assignment(struct emit_ctx *c, struct tm_e *tm)
 			tm->priv_count[i]++;
 }
 
+/*
+ * sensitive_unauthenticated, one record at a time: an endpoint that hands
+ * a caller without credentials the contact data (e-mail, phone) of
+ * min_count distinct objects serves personal records to anyone, even if
+ * each response holds one person only. Distinct objects, so that a public
+ * page repeating one support address stays silent.
+ */
+static void
+det_unauth_records(struct emit_ctx *c, struct tm_e *tm)
+{
+	const struct mt_behav_rec *r = c->r;
+	const struct mt_behav_det_cfg *cu = &c->b->p.det[MT_DET_SENSITIVE_UNAUTH];
+	uint32_t n, i;
+
+	if (tm == NULL || r->id_kind != MT_ID_CLIENT || (r->flags & MT_REC_LOGIN) ||
+	    !c->res->has_obj || r->status < 200 || r->status >= 300 ||
+	    r->pii[MT_PII_EMAIL] + r->pii[MT_PII_PHONE] == 0 || cu->min_count == 0)
+		return;
+	n = tm->n_unauth_objs < TM_UNAUTH_OBJS ? tm->n_unauth_objs : TM_UNAUTH_OBJS;
+	for (i = 0; i < n && tm->unauth_objs[i] != c->res->obj_hash; i++)
+		;
+	if (i < n)
+		return;
+	tm->unauth_objs[tm->n_unauth_objs++ % TM_UNAUTH_OBJS] = c->res->obj_hash;
+	if (tm->n_unauth_objs >= cu->min_count)
+		emit(c, MT_DET_SENSITIVE_UNAUTH, NULL, c->res->id, false,
+		     "\"pii\":[%u,%u,%u,%u,%u],\"objects_with_contact_data\":%u", r->pii[0],
+		     r->pii[1], r->pii[2], r->pii[3], r->pii[4], tm->n_unauth_objs);
+}
+
 unsigned
 mt_behav_process(struct mt_behav *b, const struct mt_behav_rec *r, struct mt_behav_detection *out,
 		 unsigned max)
@@ -719,15 +792,6 @@ mt_behav_process(struct mt_behav *b, const struct mt_behav_rec *r, struct mt_beh
 	b->st.records++;
 	mt_an_resolve(b, r, &res);
 	tm = mt_an_inventory(b, r, &res);
-/*DBG*/
-	if (getenv("BEHAV_DEBUG")) {
-		char ip[48];
-		inet_ntop(r->family == 6 ? AF_INET6 : AF_INET, r->client_ip, ip, sizeof(ip));
-		fprintf(stderr, "REC %.3f %s %s %s st=%u fl=%04x idk=%u id=%016" PRIx64 " user=%016" PRIx64 " obj=%d:%016" PRIx64 " nids=%u pii=%u,%u,%u,%u,%u sec=%u resp=%" PRIu64 " coll=%016" PRIx64 "\n",
-			(double)r->ts_ns / 1e9, ip, r->method, res.tmpl, r->status, r->flags, r->id_kind, r->id_hash, r->user_hash, res.has_obj, res.obj_hash, r->n_resp_ids,
-			r->pii[0], r->pii[1], r->pii[2], r->pii[3], r->pii[4], r->secrets, r->resp_bytes, res.coll);
-	}
-/*DBG-END*/
 	det_request_facts(&c);
 	det_identity(&c, &res);
 	det_objects(&c, tm);
@@ -740,6 +804,8 @@ mt_behav_process(struct mt_behav *b, const struct mt_behav_rec *r, struct mt_beh
 		emit(&c, MT_DET_SENSITIVE_UNAUTH, NULL, res.id, false,
 		     "\"pii\":[%u,%u,%u,%u,%u],\"secret_kinds\":%u", r->pii[0], r->pii[1], r->pii[2],
 		     r->pii[3], r->pii[4], r->secrets);
+	else
+		det_unauth_records(&c, tm);
 	return c.n;
 }
 

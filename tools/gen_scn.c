@@ -23,10 +23,12 @@
  *   brute client  >= 10 login failures per client per minute (twin: 6)
  *   brute user    >= 10 failures per username per minute (twin: 4)
  *   spraying      one client failing on >= 10 usernames (twin: 6)
- *   stuffing      >= 10 clients x >= 20 usernames, success < 10%
- *                 (twin: 40 users, 10% typos, then success)
- *   after fails   success from a new client after >= 5 failures
- *                 (twin: 4 failures then success from the known client)
+ *   stuffing      >= 10 clients that fail and never get in, >= 40
+ *                 failures, >= 10 usernames (twin: 40 users, 10% typos,
+ *                 then success)
+ *   after fails   success from a new client after >= 5 failures from
+ *                 that client's /24 (twin: 4 failures then success from
+ *                 the known client)
  *   token/cookie  one credential from >= 4 /24s (twin: 2 /24s)
  *   bulk e-mail   >= 10 addresses in a response (twin: 3)
  *   bulk phone    >= 10 numbers in a response (twin: 3)
@@ -1143,15 +1145,19 @@ static void a_login_after_failures(struct ctx *c, int benign)
 		sess_end(c);
 		return;
 	}
+	/* Online guessing: ten wrong passwords, then the one that works. The
+	 * guesser learns it is right only from the success answer, so that
+	 * answer goes to the guessing client. */
 	struct user cl = { .ua = "python-requests/2.31.0" };
 	script_begin(c, ATK_IP, c->t0);
-	for (int i = 0; i < 10; i++)
-		login(c, v, passwords[i], 0, 0, 1, &cl);
+	for (int i = 0; i < 10; i++) /* passwords[4] is the right one */
+		login(c, v, passwords[i < 4 ? i : i + 1], 0, 0, 1, &cl);
+	login(c, v, passwords[4], 1, 0, 1, &cl);
 	sess_end(c);
-	/* The guessed password, used from yet another network. */
+	/* The guessed password, then used from yet another network. */
 	struct user cl2 = { .ua = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0" };
 	script_begin(c, ip4(198, 51, 100, 23), c->t0 + 6000000);
-	login(c, v, "Summer2024!", 1, 0, 1, &cl2);
+	login(c, v, passwords[4], 1, 0, 1, &cl2);
 	sess_end(c);
 }
 

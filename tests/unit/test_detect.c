@@ -115,6 +115,8 @@ expect(enum mt_behav_det d, bool fire)
 		CU_ASSERT(first_at[d] > mark && first_at[d] - mark <= 50);
 		if (!hits[d])
 			printf("\n  %s did not fire\n", mt_behav_det_name(d));
+		else if (first_at[d] - mark > 50)
+			printf("\n  %s fired after %u records\n", mt_behav_det_name(d), first_at[d] - mark);
 	} else {
 		CU_ASSERT_EQUAL(hits[d], 0);
 		if (hits[d])
@@ -214,6 +216,51 @@ test_bola(void)
 	}
 	expect(MT_DET_BOLA_FOREIGN_OBJECT, true);
 	mt_behav_destroy(b);
+
+	/* created under a parent (POST /users/{id}/orders), read flat
+	 * (/orders/{id}) by another identity: one "orders" collection */
+	b = fresh();
+	for (int k = 0; k < 5; k++) {
+		rec(&r, T0 + k * SEC, USER(20), MT_ID_JWT, IP(10, 1, 20, 7), "POST", "/api/v1/users/420/orders", 201);
+		r.n_resp_ids = 1;
+		snprintf(path, sizeof(path), "%d", 880000 + k * 3);
+		r.resp_ids[0] = mt_behav_fast_hash(path, strlen(path));
+		feed(b, &r);
+	}
+	for (int k = 0; k < 5; k++) { /* the owner reads its own: silent */
+		snprintf(path, sizeof(path), "/api/v1/orders/%d", 880000 + k * 3);
+		rec(&r, T0 + 10 * SEC + k * SEC, USER(20), MT_ID_JWT, IP(10, 1, 20, 7), "GET", path, 200);
+		feed(b, &r);
+	}
+	expect(MT_DET_BOLA_FOREIGN_OBJECT, false);
+	ATTACK();
+	for (int k = 0; k < 5; k++) {
+		snprintf(path, sizeof(path), "/api/v1/orders/%d", 880000 + k * 3);
+		rec(&r, T0 + 20 * SEC + k * SEC, USER(21), MT_ID_JWT, IP(10, 1, 21, 7), "GET", path, 200);
+		feed(b, &r);
+	}
+	expect(MT_DET_BOLA_FOREIGN_OBJECT, true);
+	mt_behav_destroy(b);
+
+	/* a shared collection: an admin creates products, customers browse
+	 * them (interleaved, as real browsing is): silent */
+	b = fresh();
+	for (int k = 0; k < 10; k++) {
+		rec(&r, T0 + k * SEC, USER(30), MT_ID_JWT, IP(10, 1, 30, 7), "POST", "/api/v1/products", 201);
+		r.n_resp_ids = 1;
+		snprintf(path, sizeof(path), "%d", 1000 + k);
+		r.resp_ids[0] = mt_behav_fast_hash(path, strlen(path));
+		feed(b, &r);
+	}
+	for (int round = 0; round < 6; round++)
+		for (int u = 0; u < 20; u++) {
+			snprintf(path, sizeof(path), "/api/v1/products/%d", 1000 + (u + round * 3) % 10);
+			rec(&r, T0 + 20 * SEC + (uint64_t)(round * 20 + u) * SEC, USER(100 + u), MT_ID_JWT,
+			    IP(10, 2, u, 7), "GET", path, 200);
+			feed(b, &r);
+		}
+	expect(MT_DET_BOLA_FOREIGN_OBJECT, false);
+	mt_behav_destroy(b);
 }
 
 static void
@@ -306,6 +353,75 @@ test_login(void)
 	login(b, ts += SEC, IP(203, 0, 113, 99), USER(5), false);       /* attacker */
 	expect(MT_DET_LOGIN_AFTER_FAILURES, true);
 	mt_behav_destroy(b);
+
+	/* the real user logs in for the first time while someone else
+	 * guesses its password: no failures from its client, silent */
+	b = fresh();
+	for (int i = 0; i < 30; i++)
+		login(b, ts += SEC / 4, IP(203, 0, 113, 66), USER(6), true);
+	login(b, ts += SEC / 4, IP(10, 6, 0, 1), USER(6), false);
+	for (int i = 0; i < 4; i++) /* 4 typos from a new device: below the run */
+		login(b, ts += SEC, IP(10, 6, 9, 1), USER(6), true);
+	login(b, ts += SEC, IP(10, 6, 9, 1), USER(6), false);
+	expect(MT_DET_LOGIN_AFTER_FAILURES, false);
+	mt_behav_destroy(b);
+
+	/* stuffing hides among clean logins: 300 users log in (10% typos)
+	 * while 30 bots try 4 leaked pairs each */
+	b = fresh();
+	for (int i = 0; i < 300; i++) {
+		int u = i % 150;
+
+		if (i % 10 == 3)
+			login(b, ts += SEC / 2, IP(10, 2, u, 1), USER(u), true);
+		login(b, ts += SEC / 2, IP(10, 2, u, 1), USER(u), false);
+	}
+	for (int d = 0; d < MT_DET__COUNT; d++)
+		expect((enum mt_behav_det)d, false);
+	ATTACK();
+	for (int i = 0; i < 120; i++) {
+		int bot = i / 4;
+
+		login(b, ts += SEC / 5, IP(45, 10 + bot, 7, 9), USER(5000 + i), i != 37);
+		if (i % 10 == 9) /* clean logins go on */
+			login(b, ts += SEC / 5, IP(10, 2, i % 150, 1), USER(i % 150), false);
+	}
+	expect(MT_DET_CREDENTIAL_STUFFING, true);
+	mt_behav_destroy(b);
+
+	/* a busy API: every 10-minute window some users give up after a few
+	 * tries (8, then 14 per window); the usual level is learnt, a bot
+	 * wave well above it (one try per proxy address) fires */
+	b = fresh();
+	for (int w = 0; w < 4; w++) {
+		uint64_t w0 = T0 + (uint64_t)w * 600 * SEC;
+		int quit = w ? 14 : 8;
+
+		for (int k = 0; k < quit; k++)
+			for (int t = 0; t < 4; t++)
+				login(b, w0 + (uint64_t)(k * 4 + t) * 5 * SEC, IP(10, 8, w, k), USER(w * 100 + k), true);
+		for (int k = 0; k < 60; k++)
+			login(b, w0 + 300 * SEC + (uint64_t)k * SEC, IP(10, 9, w, k), USER(2000 + k), false);
+	}
+	expect(MT_DET_CREDENTIAL_STUFFING, false);
+	ATTACK();
+	for (int i = 0; i < 400; i++)
+		login(b, T0 + 4 * 600 * SEC + (uint64_t)i * SEC / 5, IP(45, 20 + i / 200, i % 200, 1), USER(9000 + i), true);
+	expect(MT_DET_CREDENTIAL_STUFFING, true);
+	mt_behav_destroy(b);
+
+	/* one loud brute forcer among typo users is not stuffing */
+	b = fresh();
+	for (int i = 0; i < 200; i++) {
+		login(b, ts += SEC / 2, IP(203, 0, 113, 7), USER(9), true);
+		if (i % 10 == 0) { /* 20 users with a typo each */
+			login(b, ts += SEC / 2, IP(10, 5, i, 1), USER(300 + i), true);
+			login(b, ts += SEC / 2, IP(10, 5, i, 1), USER(300 + i), false);
+		}
+	}
+	expect(MT_DET_CREDENTIAL_STUFFING, false);
+	expect(MT_DET_BRUTE_FORCE_CLIENT, true);
+	mt_behav_destroy(b);
 }
 
 static void
@@ -384,6 +500,7 @@ test_data(void)
 {
 	struct mt_behav *b = fresh();
 	struct mt_behav_rec r;
+	char path[96];
 	static const struct { enum mt_behav_det d; int pii; uint16_t n; uint8_t secret; } cases[] = {
 		{ MT_DET_PII_SSN, MT_PII_SSN, 1, 0 }, { MT_DET_PII_IBAN, MT_PII_IBAN, 1, 0 },
 		{ MT_DET_PII_EMAIL_BULK, MT_PII_EMAIL, 40, 0 }, { MT_DET_PII_PHONE_BULK, MT_PII_PHONE, 40, 0 },
@@ -426,6 +543,35 @@ test_data(void)
 	rec(&r, T0 + 90 * SEC, 0x77, MT_ID_CLIENT, IP(198, 51, 100, 1), "GET", "/public/customers", 200);
 	r.pii[MT_PII_SSN] = 3;
 	feed(b, &r);
+	expect(MT_DET_SENSITIVE_UNAUTH, true);
+	mt_behav_destroy(b);
+
+	/* one person per response, but anyone gets anyone's contact data */
+	b = fresh();
+	for (int i = 0; i < 30; i++) { /* public pages: one support contact */
+		rec(&r, T0 + (uint64_t)i * SEC, 0x78, MT_ID_CLIENT, IP(198, 51, 100, 2),
+		    "GET", i % 2 ? "/api/v1/contact" : "/api/v1/stores/17", 200);
+		r.pii[MT_PII_EMAIL] = 1;
+		r.pii[MT_PII_PHONE] = 1;
+		feed(b, &r);
+	}
+	for (int i = 0; i < 30; i++) { /* profiles, with credentials */
+		snprintf(path, sizeof(path), "/api/v1/users/%d", 4000 + i);
+		rec(&r, T0 + 40 * SEC + (uint64_t)i * SEC, USER(i), MT_ID_JWT, IP(10, 4, 5, i), "GET", path, 200);
+		r.pii[MT_PII_EMAIL] = 1;
+		r.pii[MT_PII_PHONE] = 1;
+		feed(b, &r);
+	}
+	expect(MT_DET_SENSITIVE_UNAUTH, false);
+	ATTACK();
+	for (int i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "/api/v1/public/customers/%d", 100000 + i * 7919);
+		rec(&r, T0 + 80 * SEC + (uint64_t)i * SEC, 0x79, MT_ID_CLIENT, IP(198, 51, 100, 77),
+		    "GET", path, 200);
+		r.pii[MT_PII_EMAIL] = 1;
+		r.pii[MT_PII_PHONE] = 1;
+		feed(b, &r);
+	}
 	expect(MT_DET_SENSITIVE_UNAUTH, true);
 	mt_behav_destroy(b);
 }
