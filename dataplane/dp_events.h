@@ -22,6 +22,7 @@ enum dp_event {
 	DP_EV_HTTP_BAD_REQUEST_LINE,/**< method, URI or version */
 	DP_EV_HTTP_BAD_LINE_END,    /**< bare CR or LF where CRLF is required */
 	DP_EV_HTTP_OTHER,           /**< any other request parse error */
+	DP_EV_HTTP_OBS_FOLD,        /**< a folded header value */
 	DP_EV_TCP_OVERLAP_DIFF,     /**< overlapping segment with different data */
 	DP_EV__COUNT
 };

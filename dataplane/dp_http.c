@@ -46,6 +46,7 @@ struct dp_http_dir {
 	uint8_t spilled;
 	uint8_t skipping;          /* feeding filler bytes over a gap */
 	uint8_t interim;           /* the current response is 1xx */
+	uint8_t obs_fold;          /* a header value of this head was folded */
 	uint32_t msgs_done;
 	uint32_t head_len_before;  /* head bytes in earlier segments (virtual) */
 	const uint8_t *cur_base;   /* this segment's pointer for virtual offset head_len_before */
@@ -207,6 +208,11 @@ dp_http_span(struct dp_http_dir *d, enum dp_http_span k, const char *at, size_t 
 		if (d->n_hdrs == 0 || d->hdrs_dropped)
 			return;
 		f = &d->hdrs[d->n_hdrs - 1].value;
+		/* llhttp skips the CRLF of a folded line (obs-fold) and goes on
+		 * with the same value: a hole between two pieces of one value.
+		 * Servers unfold or reject it differently, so it is flagged. */
+		if (d->open == DP_SPAN_HVALUE && voff != f->off + f->len)
+			d->obs_fold = 1;
 		break;
 	default:
 		return;
@@ -253,6 +259,7 @@ dp_http_on_message_begin(llhttp_t *p)
 	d->n_hdrs = 0;
 	d->hdrs_dropped = 0;
 	d->interim = 0;
+	d->obs_fold = 0;
 	memset(&d->method, 0, sizeof(d->method));
 	memset(&d->url, 0, sizeof(d->url));
 	memset(&d->status, 0, sizeof(d->status));
@@ -345,6 +352,7 @@ dp_http_msg_build(struct dp_http_ctx *c, struct dp_http_dir *d, struct mt_http_m
 	m->content_length = m->has_content_length ? p->content_length : 0;
 	m->truncated = total > avail ? total - avail : 0;
 	m->headers_dropped = d->hdrs_dropped;
+	m->obs_fold = d->obs_fold;
 	m->n_headers = d->n_hdrs;
 	c->cnt.headers_dropped += d->hdrs_dropped;
 	for (i = 0; i < d->n_hdrs; i++) {

@@ -373,6 +373,8 @@ dp_client_blocked(const struct dp_worker *w, const struct dp_flow *f)
 	return dp_block_check(w->sh->blocklist, &k, w->now_ns);
 }
 
+static void dp_emit_event(struct dp_worker *w, int dir, enum dp_event ev);
+
 static void
 dp_on_request(void *arg, struct mt_txn *t)
 {
@@ -381,6 +383,8 @@ dp_on_request(void *arg, struct mt_txn *t)
 	int rc;
 
 	w->cur_flow->flags |= DP_FLOW_F_HTTP_SEEN;
+	if (t->req.obs_fold)
+		dp_emit_event(w, 0, DP_EV_HTTP_OBS_FOLD);
 	if (dp_client_blocked(w, w->cur_flow)) {
 		/* Blocked after the flow began: stop it at its next request. */
 		w->cnt.blocked_requests++;

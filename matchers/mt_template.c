@@ -11,6 +11,7 @@
  */
 #include "mt_behav_int.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -172,6 +173,40 @@ mt_tmpl_glob(const char *pat, const char *path, size_t n)
 	}
 }
 
+static int
+mt_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Parameter name @p (raw, @len bytes) equals @name, caseless, after
+ * percent-decoding: "api%5Fkey" is "api_key" to the server, so it must be
+ * to us (an evasion otherwise). */
+static bool
+mt_qname_eq(const char *p, size_t len, const char *name, size_t nl)
+{
+	size_t i = 0, j = 0;
+
+	while (i < len && j < nl) {
+		int c = (unsigned char)p[i];
+
+		if (c == '%' && i + 2 < len &&
+		    mt_hexval(p[i + 1]) >= 0 && mt_hexval(p[i + 2]) >= 0) {
+			c = mt_hexval(p[i + 1]) << 4 | mt_hexval(p[i + 2]);
+			i += 3;
+		} else {
+			i++;
+		}
+		if (tolower(c) != tolower((unsigned char)name[j]))
+			return false;
+		j++;
+	}
+	return i == len && j == nl;
+}
+
 bool
 mt_query_get(const char *q, size_t n, const char *name, const char **v, size_t *vlen)
 {
@@ -185,7 +220,7 @@ mt_query_get(const char *q, size_t n, const char *name, const char **v, size_t *
 		e = i++;
 		for (eq = s; eq < e && q[eq] != '='; eq++)
 			;
-		if (eq - s == nl && strncasecmp(q + s, name, nl) == 0) {
+		if (mt_qname_eq(q + s, eq - s, name, nl)) {
 			*v = eq < e ? q + eq + 1 : q + e;
 			*vlen = eq < e ? e - eq - 1 : 0;
 			return true;

@@ -7,7 +7,7 @@ For each mode, every signature detection of the clean capture (sid below
 2400000, keyed by flow and sid) must fire again on the rewritten one, or,
 for traffic that is ambiguous on purpose, the flow must carry an engine
 event with its ATT&CK technique (2400020 "TCP overlap with different data"
-with T1027; 2400001-2400008 HTTP anomalies with T1190). Junk that the server
+and 2400009 "folded header value", with T1027; 2400001-2400008 HTTP anomalies with T1190). Junk that the server
 never accepts (bad checksums with -k all) must not hide the attack.
 
 Behaviour that docs/TCP.md states as out of scope (low-TTL insertion) is
@@ -109,7 +109,7 @@ def analyse(alerts):
         techs = a["alert"].get("metadata", {}).get("mitre_technique_id", [])
         if sid < 2400000:
             sigs[flow_of(a)].add(sid)
-        elif sid == 2400020 and "T1027" in techs:
+        elif sid in (2400009, 2400020) and "T1027" in techs:
             flags[flow_of(a)].add(sid)
         elif 2400001 <= sid <= 2400008 and "T1190" in techs:
             flags[flow_of(a)].add(sid)

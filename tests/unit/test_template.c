@@ -77,6 +77,16 @@ test_glob_query(void)
 	CU_ASSERT(mt_query_get(q, strlen(q), "flag", &v, &vl) && vl == 0);
 	CU_ASSERT(mt_query_get(q, strlen(q), "x", &v, &vl) && vl == 0);
 	CU_ASSERT(!mt_query_get(q, strlen(q), "pag", &v, &vl));
+	/* Names are compared percent-decoded, caselessly, as servers do. */
+	{
+		const char *e = "API%5fKey=abcdefghij&x%3d=1&bad%zz=2&%61=3";
+
+		CU_ASSERT(mt_query_get(e, strlen(e), "api_key", &v, &vl) && vl == 10);
+		CU_ASSERT(mt_query_get(e, strlen(e), "x=", &v, &vl) && vl == 1);
+		CU_ASSERT(mt_query_get(e, strlen(e), "bad%zz", &v, &vl) && vl == 1);
+		CU_ASSERT(mt_query_get(e, strlen(e), "a", &v, &vl) && vl == 1 && *v == '3');
+		CU_ASSERT(!mt_query_get(e, strlen(e), "api%5fkey", &v, &vl));
+	}
 }
 
 /* A slot with many distinct literal values becomes {param}. */
