@@ -24,6 +24,7 @@ enum dp_event {
 	DP_EV_HTTP_OTHER,           /**< any other request parse error */
 	DP_EV_HTTP_OBS_FOLD,        /**< a folded header value */
 	DP_EV_TCP_OVERLAP_DIFF,     /**< overlapping segment with different data */
+	DP_EV_IP_TINY_FRAG,         /**< tiny non-final IP fragments */
 	DP_EV__COUNT
 };
 

@@ -105,8 +105,9 @@ dp_port_setup(struct dp_plane *dp, uint16_t idx, uint16_t nrxq, uint16_t ntxq, c
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = dp_sym_rss_key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(dp_sym_rss_key);
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+		/* Addresses only, so that fragments (no ports) and the rest of
+		 * their flow land on one queue. */
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
@@ -202,6 +203,14 @@ dp_worker_create(struct dp_plane *dp, uint16_t id, unsigned int lcore, char **er
 	w->sh = &dp->sh;
 	w->p = &dp->p;
 	w->bounce = rte_malloc_socket("dp_bounce", 16384, 64, socket);
+	w->bounce_reasm = rte_malloc_socket("dp_bounce_reasm", DP_REASM_BOUNCE, 64, socket);
+	w->frag_tbl = rte_ip_frag_table_create(DP_FRAG_BUCKETS, DP_FRAG_BUCKET_ENTRIES,
+					       DP_FRAG_BUCKETS * DP_FRAG_BUCKET_ENTRIES,
+					       rte_get_tsc_hz() * DP_FRAG_TIMEOUT_S, socket);
+	if (w->bounce_reasm == NULL || w->frag_tbl == NULL) {
+		dp_err(err, "worker %u: cannot create the IP reassembly table", id);
+		return NULL;
+	}
 	snprintf(name, sizeof(name), "ag_flows_%u", id);
 	w->flows = dp_flow_table_create(name, p->flow_max, timeouts, socket, id,
 					dp_worker_flow_release, w);
@@ -281,6 +290,10 @@ dp_worker_destroy(struct dp_worker *w)
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		rte_free(w->txb[i]);
 	rte_free(w->bounce);
+	rte_free(w->bounce_reasm);
+	if (w->frag_tbl != NULL)
+		rte_ip_frag_table_destroy(w->frag_tbl);
+	rte_ip_frag_free_death_row(&w->frag_dr, 0);
 	rte_free(w);
 }
 
@@ -477,12 +490,10 @@ dp_io_pick_worker(const struct dp_plane *dp, const struct rte_mbuf *m, uint8_t *
 	switch (dp_pkt_parse(frame, len, &pk)) {
 	case DP_PKT_TCP:
 	case DP_PKT_UDP:
-		dp_flow_key_make(&k, pk.family, pk.l4_proto, pk.src_ip, pk.dst_ip,
-				 pk.src_port, pk.dst_port, pk.vlan_id, &lo);
-		break;
 	case DP_PKT_OTHER_L4:
 	case DP_PKT_FRAGMENT:
-		/* Addresses only: fragments of one datagram stay together. */
+		/* By address pair only, like RSS on IP: a flow's fragments
+		 * (which carry no ports) reach the worker of its other packets. */
 		dp_flow_key_make(&k, pk.family, 0, pk.src_ip, pk.dst_ip, 0, 0, pk.vlan_id, &lo);
 		break;
 	default:

@@ -611,10 +611,9 @@ static void dp_worker_tx(struct dp_worker *w, struct rte_mbuf *m, uint16_t port)
 /* Build a RST from the packet @m (parsed as @pk). @toward_sender: the RST
  * goes back to the packet's sender (addresses swapped). */
 static struct rte_mbuf *
-dp_build_rst(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt *pk,
+dp_build_rst(struct dp_worker *w, const uint8_t *src, const struct dp_pkt *pk,
 	     int toward_sender)
 {
-	const uint8_t *src = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t l3 = pk->l3_off;
 	uint32_t iphl = pk->family == 4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
 	uint32_t total = l3 + iphl + sizeof(struct rte_tcp_hdr);
@@ -681,19 +680,20 @@ dp_build_rst(struct dp_worker *w, const struct rte_mbuf *m, const struct dp_pkt 
 }
 
 static void
-dp_send_rsts(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *pk)
+dp_send_rsts(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
+	     const struct dp_pkt *pk)
 {
 	const struct dp_plane_shared *sh = w->sh;
 	int16_t out = sh->out_idx[m->port];
 	struct rte_mbuf *r;
 
-	r = dp_build_rst(w, m, pk, 1);
+	r = dp_build_rst(w, frame, pk, 1);
 	if (r != NULL) {
 		dp_worker_tx(w, r, m->port);
 		w->cnt.rst_sent++;
 	}
 	if (out >= 0) {
-		r = dp_build_rst(w, m, pk, 0);
+		r = dp_build_rst(w, frame, pk, 0);
 		if (r != NULL) {
 			dp_worker_tx(w, r, sh->port_id[out]);
 			w->cnt.rst_sent++;
@@ -738,57 +738,19 @@ dp_src_is_client(const struct dp_worker *w, const struct dp_pkt *pk)
 	return pk->dst_port <= pk->src_port;
 }
 
-int
-dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
+/* The TCP path of one packet (or of a datagram reassembled from
+ * fragments, in @frame, completed by the fragment @m). */
+static int
+dp_worker_tcp(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
+	      const struct dp_pkt *pkp)
 {
 	const struct dp_plane_shared *sh = w->sh;
-	const uint8_t *frame;
+	const struct dp_pkt pk = *pkp;
 	struct dp_flow_key key;
 	struct dp_flow *f;
-	struct dp_pkt pk;
-	int src_is_lo, created, dir, kind;
+	int src_is_lo, created, dir;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	uint64_t ovl, pool_ex;
-
-	w->cnt.rx_bytes += len;
-	if (likely(m->nb_segs == 1)) {
-		frame = rte_pktmbuf_mtod(m, const uint8_t *);
-	} else {
-		/* Rare (jumbo frames): parse a linear copy. */
-		w->cnt.multiseg++;
-		if (len > DP_BOUNCE_SIZE) {
-			w->cnt.oversize++;
-			return 1;
-		}
-		frame = rte_pktmbuf_read(m, 0, len, w->bounce);
-	}
-	kind = dp_pkt_parse(frame, len, &pk);
-	if (pk.vlans)
-		w->cnt.vlan++;
-	if (pk.family == 4)
-		w->cnt.ipv4++;
-	else if (pk.family == 6)
-		w->cnt.ipv6++;
-	switch (kind) {
-	case DP_PKT_TCP:
-		w->cnt.tcp++;
-		break;
-	case DP_PKT_UDP:
-		w->cnt.udp++;
-		return 1;   /* tracked by later work; forwarded untouched */
-	case DP_PKT_OTHER_L4:
-		w->cnt.other_l4++;
-		return 1;
-	case DP_PKT_NON_IP:
-		w->cnt.non_ip++;
-		return 1;
-	case DP_PKT_FRAGMENT:
-		w->cnt.fragments++;
-		return 1;
-	default:
-		w->cnt.malformed++;
-		return 1;   /* the end host will discard it; never inspected */
-	}
 
 	if (w->p->checksum != DP_CSUM_NONE && sh->csum_check) {
 		if (dp_pkt_verify_csum(frame, &pk) != 0) {
@@ -873,12 +835,189 @@ dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
 		if (w->cur_verdict == MT_ACT_REJECT && w->p->reject_send_rst &&
 		    !(f->flags & DP_FLOW_F_REJECTED)) {
 			f->flags |= DP_FLOW_F_REJECTED;
-			dp_send_rsts(w, m, &pk);
+			dp_send_rsts(w, m, frame, &pk);
 		}
 		return 0;
 	}
 	return 1;
 }
+
+/* Non-final fragments below this size are not made by any real path MTU
+ * (IPv4 needs 576, IPv6 1280): they are an evasion. */
+#define DP_FRAG_TINY 256
+
+static bool
+dp_tiny_fragment(const struct rte_mbuf *m, const struct dp_pkt *pk)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	if (m->nb_segs != 1)
+		return false;
+	if (pk->family == 4) {
+		const struct rte_ipv4_hdr *ih = (const void *)(f + pk->l3_off);
+		bool more = (rte_be_to_cpu_16(ih->fragment_offset) & RTE_IPV4_HDR_MF_FLAG) != 0;
+
+		return more && pk->l3_len - rte_ipv4_hdr_len(ih) < DP_FRAG_TINY;
+	} else {
+		const struct rte_ipv6_fragment_ext *fh = (const void *)(f + pk->l4_off);
+		bool more = (rte_be_to_cpu_16(fh->frag_data) & 1) != 0;
+
+		return more && (uint32_t)pk->l3_off + pk->l3_len <
+				(uint32_t)pk->l4_off + sizeof(*fh) + DP_FRAG_TINY;
+	}
+}
+
+/* Report tiny fragments once per address pair and second. */
+static void
+dp_frag_event(struct dp_worker *w, const struct dp_pkt *pk)
+{
+	struct mt_flow_tuple *t = &w->ev_tuple;
+	struct dp_flow *saved = w->cur_flow;
+	size_t alen = pk->family == 4 ? 4 : 16;
+
+	if (w->now_ns - w->frag_ev_ns < 1000000000ull && t->family == pk->family &&
+	    memcmp(t->client_ip, pk->src_ip, alen) == 0 &&
+	    memcmp(t->server_ip, pk->dst_ip, alen) == 0)
+		return;
+	w->frag_ev_ns = w->now_ns;
+	memset(t, 0, sizeof(*t));
+	t->family = pk->family;
+	t->proto = pk->l4_proto;
+	memcpy(t->client_ip, pk->src_ip, alen);
+	memcpy(t->server_ip, pk->dst_ip, alen);
+	w->ev_flow.tuple = *t;
+	w->cur_flow = &w->ev_flow;
+	dp_emit_event(w, 0, DP_EV_IP_TINY_FRAG);
+	w->cur_flow = saved;
+}
+
+/* An IP fragment: forwarded as it is, and a clone (sharing its data)
+ * goes into DPDK's reassembly table. When the datagram is complete it is
+ * inspected like any packet, the verdict applying to the fragment that
+ * completed it: without this, splitting a request into fragments would
+ * walk it past every detection. */
+static int
+dp_worker_fragment(struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *pk)
+{
+	struct rte_mbuf *c, *r;
+	struct dp_pkt pk2;
+	const uint8_t *frame2;
+	uint32_t len;
+	int ret = 1;
+
+	w->cnt.fragments++;
+	if (dp_tiny_fragment(m, pk)) {
+		/* A non-final fragment far smaller than any real MTU produces
+		 * (RFC 1858, 3128): only evasion does that. It is dropped (the
+		 * datagram then never completes at the host) and reported,
+		 * rate-limited per address pair. */
+		w->cnt.frag_tiny++;
+		dp_frag_event(w, pk);
+		return 0;
+	}
+	if (w->frag_tbl == NULL || m->nb_segs != 1)
+		return 1;
+	c = rte_pktmbuf_clone(m, w->sh->pkt_pool);
+	if (c == NULL) {
+		w->cnt.frag_nomem++;
+		return 1;
+	}
+	c->l2_len = pk->l3_off;
+	if (pk->family == 4) {
+		struct rte_ipv4_hdr *ih = rte_pktmbuf_mtod_offset(c, struct rte_ipv4_hdr *,
+								  pk->l3_off);
+
+		c->l3_len = rte_ipv4_hdr_len(ih);
+		r = rte_ipv4_frag_reassemble_packet(w->frag_tbl, &w->frag_dr, c, rte_rdtsc(), ih);
+	} else {
+		struct rte_ipv6_hdr *ih = rte_pktmbuf_mtod_offset(c, struct rte_ipv6_hdr *,
+								  pk->l3_off);
+		struct rte_ipv6_fragment_ext *fh = rte_pktmbuf_mtod_offset(c,
+						struct rte_ipv6_fragment_ext *, pk->l4_off);
+
+		c->l3_len = (uint16_t)(pk->l4_off - pk->l3_off + sizeof(*fh));
+		r = rte_ipv6_frag_reassemble_packet(w->frag_tbl, &w->frag_dr, c, rte_rdtsc(),
+						    ih, fh);
+	}
+	rte_ip_frag_free_death_row(&w->frag_dr, 3);
+	if (r == NULL)
+		return 1;   /* more to come, or dropped by the table (counted there) */
+	w->cnt.frag_reassembled++;
+	len = rte_pktmbuf_pkt_len(r);
+	if (len > DP_REASM_BOUNCE) {
+		w->cnt.oversize++;
+		rte_pktmbuf_free(r);
+		return 1;
+	}
+	frame2 = rte_pktmbuf_read(r, 0, len, w->bounce_reasm);
+	if (frame2 != w->bounce_reasm) {
+		memcpy(w->bounce_reasm, frame2, len);
+		frame2 = w->bounce_reasm;
+	}
+	if (pk->family == 4) {
+		/* The library rewrote total length and offset, not the checksum. */
+		struct rte_ipv4_hdr *ih = (struct rte_ipv4_hdr *)(w->bounce_reasm + pk->l3_off);
+
+		ih->hdr_checksum = 0;
+		ih->hdr_checksum = rte_ipv4_cksum(ih);
+	}
+	if (dp_pkt_parse(frame2, len, &pk2) == DP_PKT_TCP) {
+		w->cnt.tcp++;
+		ret = dp_worker_tcp(w, m, frame2, &pk2);
+	}
+	rte_pktmbuf_free(r);
+	return ret;
+}
+
+int
+dp_worker_packet(struct dp_worker *w, struct rte_mbuf *m)
+{
+	const uint8_t *frame;
+	struct dp_pkt pk;
+	int kind;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+
+	w->cnt.rx_bytes += len;
+	if (likely(m->nb_segs == 1)) {
+		frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	} else {
+		/* Rare (jumbo frames): parse a linear copy. */
+		w->cnt.multiseg++;
+		if (len > DP_BOUNCE_SIZE) {
+			w->cnt.oversize++;
+			return 1;
+		}
+		frame = rte_pktmbuf_read(m, 0, len, w->bounce);
+	}
+	kind = dp_pkt_parse(frame, len, &pk);
+	if (pk.vlans)
+		w->cnt.vlan++;
+	if (pk.family == 4)
+		w->cnt.ipv4++;
+	else if (pk.family == 6)
+		w->cnt.ipv6++;
+	switch (kind) {
+	case DP_PKT_TCP:
+		w->cnt.tcp++;
+		break;
+	case DP_PKT_UDP:
+		w->cnt.udp++;
+		return 1;   /* tracked by later work; forwarded untouched */
+	case DP_PKT_OTHER_L4:
+		w->cnt.other_l4++;
+		return 1;
+	case DP_PKT_NON_IP:
+		w->cnt.non_ip++;
+		return 1;
+	case DP_PKT_FRAGMENT:
+		return dp_worker_fragment(w, m, &pk);
+	default:
+		w->cnt.malformed++;
+		return 1;   /* the end host will discard it; never inspected */
+	}
+	return dp_worker_tcp(w, m, frame, &pk);
+}
+
 
 /* ---- TX ---------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include <rte_ethdev.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -35,7 +36,7 @@
 	X(fail_closed)  X(http_sessions_failed) X(ring_full) X(sink_packets)       \
 	X(blocked_flows) X(blocked_requests) X(bodies_inspected) X(body_begin_failed) \
 	X(behav_hits) X(behav_records) X(behav_records_lost) X(blocked_identities) \
-	X(events) X(drop_overlap)
+	X(events) X(drop_overlap) X(frag_reassembled) X(frag_nomem) X(frag_tiny)
 
 struct dp_worker_counters {
 #define DP_X(n) uint64_t n;
@@ -50,6 +51,13 @@ struct dp_rxq {
 };
 
 struct dp_plane_shared;
+
+/** Largest reassembled IP datagram inspected (bigger ones pass, counted). */
+#define DP_REASM_BOUNCE 65600
+/** Fragment reassembly table per worker: datagrams in progress, timeout. */
+#define DP_FRAG_BUCKETS 1024
+#define DP_FRAG_BUCKET_ENTRIES 8
+#define DP_FRAG_TIMEOUT_S 10
 
 /** Per-lcore context: everything a worker touches. */
 struct dp_worker {
@@ -72,6 +80,9 @@ struct dp_worker {
 	struct dp_gen *gen;                    /* generation in use this burst */
 	struct mt_result res;
 	struct mt_txn ev_txn;                  /* view handed to engine-event alerts */
+	struct mt_flow_tuple ev_tuple;         /* events without a flow (fragments) */
+	struct dp_flow ev_flow;
+	uint64_t frag_ev_ns;
 	/* packet being processed */
 	struct dp_flow *cur_flow;
 	struct rte_mbuf *cur_mbuf;
@@ -79,6 +90,9 @@ struct dp_worker {
 	uint64_t now_ns;
 	uint64_t last_expire_ns;
 	uint8_t *bounce;                       /* for multi-segment mbufs */
+	uint8_t *bounce_reasm;                 /* a reassembled IP datagram, linear */
+	struct rte_ip_frag_tbl *frag_tbl;      /* IP fragments being reassembled */
+	struct rte_ip_frag_death_row frag_dr;
 	struct dp_worker_counters cnt;
 	volatile bool done;                    /* flushed and exited */
 } __rte_cache_aligned;

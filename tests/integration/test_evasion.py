@@ -52,13 +52,18 @@ def info(name, detail):
 #   detect  every clean detection fires again (same flow, same sid)
 #   either  detect, or the flow is flagged (ambiguous on purpose)
 #   gap     documented as out of scope: reported, never a failure
+#   dropped the evasion is refused inline: every attacking address pair is
+#           flagged (2400030, tiny IP fragments, T1027) and its fragments
+#           dropped, so the request never reaches the server
 MODES = [
     ("tiny", [], "all", "detect"),
     ("ooo", [], "all", "detect"),
     ("overlap-conflict", [], "all", "either"),
     ("overlap-conflict", ["--variant", "real-first"], "all", "detect"),
     ("retrans-diff", [], "all", "either"),
-    ("ipfrag", [], "all", "detect"),
+    ("ipfrag", [], "all", "dropped"),
+    # Fragments the size a real path MTU makes are reassembled and inspected.
+    ("ipfrag", ["--frag-size", "512"], "all", "detect"),
     ("ttl", [], "all", "gap"),
     ("badcsum", [], "all", "detect"),
     # -k auto: CONFIG.md says validation stops where "most packets fail";
@@ -95,7 +100,9 @@ def run(apiguard, pcap, logdir, k):
     with open(os.path.join(logdir, "eve.json")) as f:
         for line in f:
             if line.strip():
-                alerts.append(json.loads(line))
+                ev = json.loads(line)
+                if ev.get("event_type") == "alert":
+                    alerts.append(ev)
     with open(os.path.join(logdir, "stats.json")) as f:
         stats = json.load(f)
     return alerts, stats
@@ -113,6 +120,9 @@ def analyse(alerts):
             flags[flow_of(a)].add(sid)
         elif 2400001 <= sid <= 2400008 and "T1190" in techs:
             flags[flow_of(a)].add(sid)
+        elif sid == 2400030 and "T1027" in techs:
+            # IP-level: no ports; keyed by the address pair.
+            flags[frozenset([a["src_ip"], a["dest_ip"]])].add(sid)
     return sigs, flags
 
 
@@ -144,6 +154,15 @@ def evaluate(label, clean, new, expect, stats):
             check(label + ": detected despite a documented gap", True, detail)
         else:
             known_gap(label, detail + "; " + GAP_WHY.get(label.split()[1], ""))
+        return
+    if expect == "dropped":
+        pairs = [frozenset(ip for ip, _ in fl) for fl in csig]
+        unflagged = [p for p in pairs if 2400030 not in nflags.get(p, set())]
+        dropped = stats["total"].get("frag_tiny", 0)
+        check(label + ": every attacking address pair flagged and its tiny fragments "
+              "dropped", not unflagged and dropped > 0,
+              "%d of %d pairs flagged, %d fragments dropped" % (
+                  len(pairs) - len(unflagged), len(pairs), dropped))
         return
     if expect == "detect":
         ok = kept == total

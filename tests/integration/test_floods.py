@@ -86,7 +86,8 @@ class Env:
             stats = json.load(f)
         alerts = []
         with open(os.path.join(logdir, "eve.json")) as f:
-            alerts = [json.loads(x) for x in f if x.strip()]
+            alerts = [e for e in (json.loads(x) for x in f if x.strip())
+                      if e.get("event_type") == "alert"]
         return stats["total"], alerts, peak
 
 
