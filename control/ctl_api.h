@@ -22,6 +22,7 @@
 
 #include "ctl_alerts.h"
 #include "ctl_behav.h"
+#include "ctl_campaign.h"
 #include "ctl_config.h"
 #include "ctl_rules.h"
 
@@ -31,6 +32,7 @@ struct ctl_api {
 	struct ctl_rules *rules;
 	struct ctl_alerts *alerts;
 	struct ctl_behav *behav;     /**< NULL: no behaviour analytics (503) */
+	struct ctl_campaign *campaigns; /**< NULL: no campaign engine (503) */
 	/** The stats.json object (a new reference); NULL: no data plane. */
 	json_t *(*stats)(void *arg);
 	void *stats_arg;
@@ -156,5 +158,29 @@ unsigned int ctl_api_blocklist_delete(struct ctl_api *api, const char *key, json
  * analytics counters, copied) plus blocklist and table sizes. A new object.
  */
 json_t *ctl_api_behaviour_stats(struct ctl_behav *b, json_t *analytics);
+
+/* ---- attack campaigns (ctl_api_campaign.c) ---- */
+
+/** Raw query arguments of GET /campaigns (NULL: absent). */
+struct ctl_api_campaign_args {
+	const char *stage, *tactic, *since, *until, *open, *limit;
+};
+
+/**
+ * GET /api/v1/campaigns[?stage=T&tactic=T&since=S&until=S&open=1&limit=N]:
+ * {"campaigns": [...], "count": N, "stats": {...}}. stage: minimum stage
+ * reached; tactic: reached that tactic; since/until: epoch seconds. 400
+ * bad_query; 503 without the engine.
+ */
+unsigned int ctl_api_campaigns(struct ctl_api *api, const struct ctl_api_campaign_args *q,
+			       json_t **out);
+/** GET /api/v1/campaigns/{id}: the campaign and its timeline; 400, 404, 503. */
+unsigned int ctl_api_campaign_get(struct ctl_api *api, const char *id, json_t **out);
+/**
+ * GET /api/v1/campaigns/{id}/layer: an ATT&CK Navigator 4.5 layer of one
+ * campaign, techniques scored by count, commented with their order. 400,
+ * 404, 503.
+ */
+unsigned int ctl_api_campaign_layer(struct ctl_api *api, const char *id, json_t **out);
 
 #endif

@@ -24,10 +24,12 @@
 #include "ctl_alerts.h"
 #include "ctl_api.h"
 #include "ctl_behav.h"
+#include "ctl_campaign.h"
 #include "ctl_config.h"
 #include "ctl_eve.h"
 #include "ctl_rest.h"
 #include "ctl_rules.h"
+#include "dp_block.h"
 #include "dp_plane.h"
 #include "mt_engine.h"
 
@@ -58,6 +60,7 @@ struct ctl_app {
 	struct ctl_rules *rules;
 	struct ctl_behav *behav;
 	struct ctl_alerts *alerts;
+	struct ctl_campaign *campaigns;
 	struct ctl_eve *eve;
 	struct ctl_rest *rest;
 	struct ctl_api api;
@@ -558,6 +561,64 @@ ctl_print_summary(struct ctl_app *app, double secs)
 	json_decref(s);
 }
 
+/* ---- attack campaigns -------------------------------------------------------- */
+
+/* Response policy: block through the data plane's blocklist, with the
+ * alert's clock (packet time offline), as the analytics stage does. */
+static int
+ctl_campaign_block_cb(void *arg, const struct ctl_campaign_block *b)
+{
+	struct dp_block_key k;
+
+	if (b->identity)
+		dp_block_identity_key(&k, b->id_hash);
+	else
+		dp_block_client_key(&k, b->family, b->addr);
+	return dp_block_add(arg, &k, b->now_ns, b->expires_ns == UINT64_MAX ?
+			    DP_BLOCK_FOREVER : b->expires_ns, 0, b->reason);
+}
+
+/* The engine, with LOGDIR/campaigns.json (if present) over the defaults. */
+static struct ctl_campaign *
+ctl_campaign_start(const char *log_dir, struct dp_blocklist *bl, char **err)
+{
+	struct ctl_campaign_params p;
+	char path[CTL_PATH_MAX * 2 + 16];
+	json_error_t je;
+	json_t *j;
+
+	ctl_campaign_params_default(&p);
+	snprintf(path, sizeof(path), "%s/campaign-settings.json", log_dir);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL && access(path, F_OK) == 0) {
+		if (asprintf(err, "%s:%d: %s", path, je.line, je.text) < 0)
+			*err = NULL;
+		return NULL;
+	}
+	if (j != NULL && ctl_campaign_params_load(&p, j, err) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	json_decref(j);
+	return ctl_campaign_create(&p, bl ? ctl_campaign_block_cb : NULL, bl);
+}
+
+/* At exit, next to stats.json: every campaign with its timeline. */
+static void
+ctl_campaign_write(struct ctl_app *app)
+{
+	char path[CTL_PATH_MAX * 2 + 16];
+	json_t *d;
+
+	if (app->campaigns == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/campaigns.json", app->cfg.log_dir);
+	d = ctl_campaign_dump(app->campaigns);
+	if (d == NULL || json_dump_file(d, path, JSON_INDENT(1)) != 0)
+		fprintf(stderr, "apiguard: cannot write %s\n", path);
+	json_decref(d);
+}
+
 /* ---- main loop ------------------------------------------------------------- */
 
 /* One alert: eve.json and console, then the REST ring (which keeps the
@@ -569,6 +630,15 @@ ctl_on_alert(void *arg, const struct dp_alert *a)
 	json_t *o = ctl_eve_alert_json(a, NULL);
 
 	ctl_eve_write(app->eve, a, o);
+	if (o != NULL && app->campaigns != NULL) {
+		/* Campaign events follow the alert that caused them. */
+		json_t *evs = ctl_campaign_observe(app->campaigns, o, a->ts_ns), *ev;
+		size_t i;
+
+		json_array_foreach(evs, i, ev)
+			ctl_eve_write_event(app->eve, ev);
+		json_decref(evs);
+	}
 	if (o != NULL && app->alerts != NULL)
 		ctl_alerts_push(app->alerts, o);
 	else
@@ -822,10 +892,18 @@ ctl_app_main(int argc, char **argv)
 		status = 2;
 		goto out_eve;
 	}
+	app.campaigns = ctl_campaign_start(app.cfg.log_dir, dp_plane_blocklist(app.dp), &err);
+	if (app.campaigns == NULL) {
+		fprintf(stderr, "apiguard: campaigns: %s\n", err ? err : strerror(errno));
+		free(err);
+		status = 2;
+		goto out_eve;
+	}
 	app.api.cfg = &app.cfg;
 	app.api.rules = app.rules;
 	app.api.alerts = app.alerts;
 	app.api.behav = app.behav;
+	app.api.campaigns = app.campaigns;
 	app.api.stats = ctl_action_stats;
 	app.api.stats_arg = &app;
 	app.api.start_ns = app.start_ns;
@@ -891,10 +969,12 @@ ctl_app_main(int argc, char **argv)
 	dp_plane_stop(app.dp);
 	ctl_drain(&app);
 	ctl_write_stats(&app);
+	ctl_campaign_write(&app);
 	ctl_print_summary(&app, (double)(ctl_now_ns() - t0) / 1e9);
 out_eve:
 	ctl_rest_stop(app.rest);
 	ctl_alerts_destroy(app.alerts);
+	ctl_campaign_destroy(app.campaigns);
 	ctl_eve_close(app.eve);
 out_dp:
 	dp_plane_destroy(app.dp);

@@ -222,6 +222,21 @@ ctl_eve_write(struct ctl_eve *e, const struct dp_alert *a, json_t *o)
 }
 
 void
+ctl_eve_write_event(struct ctl_eve *e, json_t *o)
+{
+	char *s;
+
+	if (e->f == NULL || o == NULL)
+		return;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s != NULL) {
+		fputs(s, e->f);
+		fputc('\n', e->f);
+		free(s);
+	}
+}
+
+void
 ctl_eve_write_alert(void *arg, const struct dp_alert *a)
 {
 	struct ctl_eve *e = arg;

@@ -42,6 +42,12 @@ void ctl_eve_write_alert(void *eve, const struct dp_alert *a);
  */
 void ctl_eve_write(struct ctl_eve *e, const struct dp_alert *a, json_t *o);
 
+/**
+ * Write one non-alert event (e.g. "campaign") as a JSON line; not counted
+ * as an alert, no console line. Does not take @p o.
+ */
+void ctl_eve_write_event(struct ctl_eve *e, json_t *o);
+
 /** Flush buffered lines to disk. */
 void ctl_eve_flush(struct ctl_eve *e);
 

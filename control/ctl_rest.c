@@ -110,7 +110,9 @@ ctl_rest_match(const char *url, unsigned int *allowed, const char **arg)
 		{ "/api/v1/endpoints/openapi", CTL_R_OPENAPI_IMPORT, CTL_M_POST },
 		{ "/api/v1/detectors", CTL_R_DETECTORS, CTL_M_GET | CTL_M_PATCH },
 		{ "/api/v1/blocklist", CTL_R_BLOCKLIST, CTL_M_GET | CTL_M_POST },
+		{ "/api/v1/campaigns", CTL_R_CAMPAIGNS, CTL_M_GET },
 	};
+	static const char camp_prefix[] = "/api/v1/campaigns/";
 	static const char rule_prefix[] = "/api/v1/rules/";
 	static const char block_prefix[] = "/api/v1/blocklist/";
 	const struct ctl_www_file *w;
@@ -131,6 +133,21 @@ ctl_rest_match(const char *url, unsigned int *allowed, const char **arg)
 	if ((*arg = ctl_rest_tail(url, block_prefix)) != NULL) {
 		*allowed = CTL_M_DELETE;
 		return CTL_R_BLOCK;
+	}
+	if ((*arg = ctl_rest_tail(url, camp_prefix)) != NULL) {
+		*allowed = CTL_M_GET;
+		return CTL_R_CAMPAIGN;
+	}
+	if (strncmp(url, camp_prefix, sizeof(camp_prefix) - 1) == 0) {
+		/* {id}/layer: the id is copied out by the handler. */
+		const char *id = url + sizeof(camp_prefix) - 1, *sl = strchr(id, '/');
+
+		if (sl != NULL && sl > id && strcmp(sl, "/layer") == 0) {
+			*arg = id;
+			*allowed = CTL_M_GET;
+			return CTL_R_CAMPAIGN_LAYER;
+		}
+		*arg = NULL;
 	}
 	for (w = ctl_www_files; w->path != NULL; w++)
 		if (strcmp(url, w->path) == 0) {
@@ -496,6 +513,25 @@ ctl_rest_dispatch(struct ctl_rest *r, struct MHD_Connection *c, struct ctl_req *
 			st = ctl_api_blocklist_add(api, ctl_rest_ctype(c), q->body, q->len, &out);
 		break;
 	case CTL_R_BLOCK: st = ctl_api_blocklist_delete(api, q->arg, &out); break;
+	case CTL_R_CAMPAIGNS: {
+		struct ctl_api_campaign_args a = {
+			.stage = ctl_rest_arg(c, "stage"), .tactic = ctl_rest_arg(c, "tactic"),
+			.since = ctl_rest_arg(c, "since"), .until = ctl_rest_arg(c, "until"),
+			.open = ctl_rest_arg(c, "open"), .limit = ctl_rest_arg(c, "limit"),
+		};
+
+		st = ctl_api_campaigns(api, &a, &out);
+		break;
+	}
+	case CTL_R_CAMPAIGN: st = ctl_api_campaign_get(api, q->arg, &out); break;
+	case CTL_R_CAMPAIGN_LAYER: {
+		char id[24];
+		size_t n = strcspn(q->arg, "/");
+
+		snprintf(id, sizeof(id), "%.*s", (int)(n < sizeof(id) ? n : sizeof(id) - 1), q->arg);
+		st = ctl_api_campaign_layer(api, n < sizeof(id) ? id : "", &out);
+		break;
+	}
 	default:
 		out = ctl_api_error("not_found", "no such endpoint");
 		st = MHD_HTTP_NOT_FOUND;

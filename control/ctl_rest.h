@@ -69,6 +69,9 @@ enum ctl_route {
 	CTL_R_DETECTORS,
 	CTL_R_BLOCKLIST,
 	CTL_R_BLOCK,         /**< /api/v1/blocklist/{key} */
+	CTL_R_CAMPAIGNS,
+	CTL_R_CAMPAIGN,      /**< /api/v1/campaigns/{id} */
+	CTL_R_CAMPAIGN_LAYER, /**< /api/v1/campaigns/{id}/layer */
 };
 
 /** Method bits for ctl_rest_match(). */
@@ -82,7 +85,9 @@ enum ctl_route {
  * Find the route of @p url.
  * @param allowed  receives the route's method bits (0 when no route)
  * @param arg      receives the {sid} part for CTL_R_RULE, the {key} part for
- *                 CTL_R_BLOCK (points into url)
+ *                 CTL_R_BLOCK, the {id} part for CTL_R_CAMPAIGN and
+ *                 CTL_R_CAMPAIGN_LAYER (points into url; for the layer it
+ *                 ends at the next '/')
  * @return the route or CTL_R_NONE
  */
 enum ctl_route ctl_rest_match(const char *url, unsigned int *allowed, const char **arg);

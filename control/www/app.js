@@ -203,6 +203,61 @@ async function exportOpenapi() {
   }
 }
 
+// Campaigns: the open ones in a table; clicking a row shows its timeline
+// (GET /campaigns/{id}). Optional like the inventory (503 without the engine).
+let campaignShown = 0;
+
+function campaignTimeline(c) {
+  const box = $('campaign-timeline');
+  const rows = (c.alerts || []).map((a) => el('li', {},
+    el('span', { class: 'muted' }, (a.timestamp || '').slice(11, 23) + ' '),
+    el('b', {}, String(a.signature_id)), ' ', a.signature || '', ' ',
+    el('span', { class: 'muted' }, (a.client || '') + ' ' + (a.url || '') + ' '),
+    (a.new_tactics || []).length ? el('span', { class: 'pill' }, '+ ' + a.new_tactics.join(', ')) : ''));
+  box.replaceChildren(el('h3', {}, 'campaign ' + c.id + ': ' + c.stage + ' ',
+    el('a', { href: '/api/v1/campaigns/' + c.id + '/layer', download: 'campaign-' + c.id + '-layer.json' },
+      'Navigator layer')), el('ol', {}, ...rows));
+}
+
+async function showCampaign(id) {
+  try {
+    campaignShown = id;
+    campaignTimeline(await api('/api/v1/campaigns/' + id));
+  } catch (e) {
+    problem(e);
+  }
+}
+
+async function campaigns() {
+  try {
+    const r = await api('/api/v1/campaigns?open=1&limit=20');
+    const rows = (r.campaigns || []).map((c) => {
+      const a = c.actor || {};
+      const actor = (a.clients || []).join(', ') +
+        ((a.identities || []).length ? ' + ' + a.identities.length + ' identit' + (a.identities.length > 1 ? 'ies' : 'y') : '') +
+        ((a.blocked || []).length ? ' (blocked)' : '');
+      return [String(c.id), el('b', {}, c.stage), (c.tactics || []).join(' → '), actor,
+        fmt(c.alert_count), fmt(c.objects), fmt(c.bytes), (c.first_seen || '').slice(11, 19),
+        (c.last_seen || '').slice(11, 19)];
+    });
+    fill($('campaigns').tBodies[0], rows);
+    Array.from($('campaigns').tBodies[0].rows).forEach((tr, i) => {
+      tr.style.cursor = 'pointer';
+      tr.addEventListener('click', () => showCampaign(r.campaigns[i].id));
+    });
+    if (!rows.length) {
+      $('campaigns').tBodies[0].replaceChildren(el('tr', {}, el('td', { colspan: '9', class: 'muted' },
+        'no open campaign')));
+    } else if (!campaignShown) {
+      showCampaign(r.campaigns[0].id);
+    }
+    document.body.dataset.campaigns = '1';
+  } catch (e) {
+    $('campaigns').tBodies[0].replaceChildren(el('tr', {}, el('td', { colspan: '9', class: 'muted' },
+      'campaigns unavailable: ' + String(e.message || e))));
+  }
+}
+
 function problem(e) {
   const b = $('banner');
   b.hidden = false;
@@ -240,6 +295,8 @@ $('export-openapi').addEventListener('click', exportOpenapi);
 tick();
 layers();
 endpoints();
+campaigns();
 setInterval(tick, POLL_MS);
 setInterval(layers, LAYER_MS);
 setInterval(endpoints, ENDPOINTS_MS);
+setInterval(campaigns, ENDPOINTS_MS);
