@@ -578,29 +578,29 @@ ctl_campaign_block_cb(void *arg, const struct ctl_campaign_block *b)
 			    DP_BLOCK_FOREVER : b->expires_ns, 0, b->reason);
 }
 
-/* The engine, with LOGDIR/campaigns.json (if present) over the defaults. */
-static struct ctl_campaign *
-ctl_campaign_start(const char *log_dir, struct dp_blocklist *bl, char **err)
+/* LOGDIR/campaign-settings.json (if present) over the defaults; read before
+ * the data plane starts so that a bad file stops start-up early. */
+static int
+ctl_campaign_settings(const char *log_dir, struct ctl_campaign_params *p, char **err)
 {
-	struct ctl_campaign_params p;
-	char path[CTL_PATH_MAX * 2 + 16];
+	char path[CTL_PATH_MAX * 2 + 32];
 	json_error_t je;
 	json_t *j;
+	int rc;
 
-	ctl_campaign_params_default(&p);
+	ctl_campaign_params_default(p);
 	snprintf(path, sizeof(path), "%s/campaign-settings.json", log_dir);
 	j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (j == NULL && access(path, F_OK) == 0) {
+	if (j == NULL) {
+		if (access(path, F_OK) != 0)
+			return 0;
 		if (asprintf(err, "%s:%d: %s", path, je.line, je.text) < 0)
 			*err = NULL;
-		return NULL;
+		return -EINVAL;
 	}
-	if (j != NULL && ctl_campaign_params_load(&p, j, err) != 0) {
-		json_decref(j);
-		return NULL;
-	}
+	rc = ctl_campaign_params_load(p, j, err);
 	json_decref(j);
-	return ctl_campaign_create(&p, bl ? ctl_campaign_block_cb : NULL, bl);
+	return rc;
 }
 
 /* At exit, next to stats.json: every campaign with its timeline. */
@@ -750,6 +750,7 @@ int
 ctl_app_main(int argc, char **argv)
 {
 	struct ctl_app app;
+	struct ctl_campaign_params camp_params;
 	char *eal_argv[CTL_MAX_EAL_ARGS];
 	char eal_store[4096];
 	char *err = NULL;
@@ -845,6 +846,12 @@ ctl_app_main(int argc, char **argv)
 			goto out_eal;
 		}
 	}
+	if (ctl_campaign_settings(app.cfg.log_dir, &camp_params, &err) != 0) {
+		fprintf(stderr, "apiguard: campaign settings rejected: %s\n", err ? err : "");
+		free(err);
+		status = 2;
+		goto out_eal;
+	}
 	app.rules = ctl_rules_init(&app);
 	if (app.rules == NULL) {
 		status = 2;
@@ -892,10 +899,10 @@ ctl_app_main(int argc, char **argv)
 		status = 2;
 		goto out_eve;
 	}
-	app.campaigns = ctl_campaign_start(app.cfg.log_dir, dp_plane_blocklist(app.dp), &err);
+	app.campaigns = ctl_campaign_create(&camp_params, ctl_campaign_block_cb,
+					    dp_plane_blocklist(app.dp));
 	if (app.campaigns == NULL) {
-		fprintf(stderr, "apiguard: campaigns: %s\n", err ? err : strerror(errno));
-		free(err);
+		fprintf(stderr, "apiguard: cannot allocate the campaign tables\n");
 		status = 2;
 		goto out_eve;
 	}
