@@ -237,8 +237,9 @@ dp_worker_create(struct dp_plane *dp, uint16_t id, unsigned int lcore, char **er
 	rc = dp_http_ctx_init(&w->http, name, p->http_sessions, p->http_spill_bufs,
 			      p->http_spill_size, socket, &dp_worker_http_ops);
 	if (rc != 0) {
-		dp_err(err, "worker %u: cannot create %u HTTP sessions: %s", id,
-		       p->http_sessions, strerror(-rc));
+		dp_err(err, "worker %u: cannot create %u HTTP sessions: %s (about %zu MB are "
+		       "needed in all: give EAL more memory, -m)", id, p->http_sessions,
+		       strerror(-rc), dp_plane_mem_estimate(p) >> 20);
 		return NULL;
 	}
 	if (dp->sh.software) {
@@ -743,8 +744,10 @@ dp_plane_destroy(struct dp_plane *dp)
 	dp_plane_stop(dp);
 	for (i = 0; i < DP_MAX_WORKERS; i++)
 		dp_worker_destroy(dp->w[i]);
-	for (i = 0; i < dp->p.n_ports; i++)
+	for (i = 0; i < dp->p.n_ports; i++) {
+		(void)rte_eth_dev_stop(dp->sh.port_id[i]);
 		(void)rte_eth_dev_close(dp->sh.port_id[i]);
+	}
 	rte_ring_free(dp->sh.alert_ring);
 	rte_mempool_free(dp->sh.alert_pool);
 	dp_analytics_destroy(dp->sh.analytics);

@@ -249,7 +249,9 @@ alert http any any -> any any (msg:"test alert"; http.uri; content:"/alertme"; s
 EOF
 # AF_PACKET vdevs work without hugepages; -l 0-1 gives one main and one
 # worker lcore on this 2-core machine.
-"$AG" --no-huge -m 512 --no-pci --file-prefix "$PREFIX" \
+# EAL memory: about 400 MB per worker with the default pools.
+MEM=$((512 * WORKERS + 256))
+"$AG" --no-huge -m "$MEM" --no-pci --file-prefix "$PREFIX" \
 	--vdev "net_af_packet0,iface=$DA" --vdev "net_af_packet1,iface=$DB" --lcores "$LCORES" \
 	-- -c "$TMP/inline.yaml" -S "$TMP/test.rules" -l "$LOG" \
 	>"$TMP/apiguard.out" 2>&1 &
