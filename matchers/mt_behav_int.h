@@ -28,6 +28,14 @@ void mt_hmac_sha256(const void *key, size_t klen, const void *p, size_t n, uint8
 uint64_t mt_behav_keyed_hash2(uint8_t tag, const void *p, size_t n);
 /** Fast keyed hash (SipHash-2-4, per-process key) for non-personal data. */
 uint64_t mt_behav_fast_hash(const void *p, size_t n);
+
+/**
+ * Tests only: use @p key (32 bytes HMAC, 16 bytes SipHash) instead of
+ * random process keys, so that hash-dependent results (HyperLogLog
+ * estimates, promotions) repeat run after run. Must come before any hash.
+ * @return 0, or -EALREADY if the keys were already drawn.
+ */
+int mt_behav_keys_fixed(const uint8_t key[48]);
 /** Mix a 64-bit value (for HLL / table indexes). */
 static inline uint64_t
 mt_mix64(uint64_t x)

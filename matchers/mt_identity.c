@@ -173,12 +173,20 @@ static struct mt_sha256 g_in, g_out;
 static uint64_t g_sip[2];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+static const uint8_t *g_fixed_keys;   /* tests only: see mt_behav_keys_fixed() */
+static int g_keys_fixed;
+
 static void
 keys_init(void)
 {
 	uint8_t k[48];
 	size_t got = 0;
 
+	if (g_fixed_keys != NULL) {
+		memcpy(k, g_fixed_keys, sizeof(k));
+		got = sizeof(k);
+		g_keys_fixed = 1;
+	}
 	while (got < sizeof(k)) {
 		ssize_t r = getrandom(k + got, sizeof(k) - got, 0);
 
@@ -190,6 +198,15 @@ keys_init(void)
 	hmac_prepare(k, 32, &g_in, &g_out);
 	memcpy(g_sip, k + 32, 16);
 	memset(k, 0, sizeof(k));
+}
+
+int
+mt_behav_keys_fixed(const uint8_t key[48])
+{
+	g_fixed_keys = key;
+	pthread_once(&g_once, keys_init);
+	g_fixed_keys = NULL;
+	return g_keys_fixed ? 0 : -EALREADY;
 }
 
 uint64_t
