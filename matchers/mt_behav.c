@@ -426,7 +426,7 @@ f_status(struct ld *l, const yaml_node_t *n, const char *key, void *ctx)
 		return ld_fail(l, n, key, "expected a list of status codes");
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		yaml_node_t *e = yaml_document_get_node(l->doc, *it);
-		uint32_t v;
+		uint32_t v = 0;
 
 		if (k >= 7)
 			return ld_fail(l, e, key, "at most 7 status codes");
