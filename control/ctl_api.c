@@ -37,15 +37,65 @@ ctl_api_uptime(const struct ctl_api *api)
 	return (double)(ctl_api_now_ns() - api->start_ns) / 1e9;
 }
 
+size_t
+ctl_utf8_clean(char *s, size_t cap, const char *in)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+
+	if (cap == 0)
+		return 0;
+	/* Copy whole valid UTF-8 sequences only; every other byte becomes
+	 * '?'. jansson refuses invalid UTF-8, and client text quoted in an
+	 * error or audit line must never make the answer disappear. */
+	while (*p != '\0' && o + 1 < cap) {
+		size_t n = 0, k;
+		unsigned int cp = 0;
+
+		if (p[0] < 0x80)
+			n = 1;
+		else if ((p[0] & 0xe0) == 0xc0 && p[0] >= 0xc2)
+			n = 2, cp = p[0] & 0x1f;
+		else if ((p[0] & 0xf0) == 0xe0)
+			n = 3, cp = p[0] & 0x0f;
+		else if ((p[0] & 0xf8) == 0xf0 && p[0] <= 0xf4)
+			n = 4, cp = p[0] & 0x07;
+		for (k = 1; k < n; k++) {
+			if ((p[k] & 0xc0) != 0x80) {
+				n = 0;
+				break;
+			}
+			cp = cp << 6 | (p[k] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			n = 0;
+		if (n == 0 || o + n >= cap) {
+			if (n != 0)
+				break;   /* never cut a character in half */
+			s[o++] = '?';
+			p++;
+			continue;
+		}
+		memcpy(s + o, p, n);
+		o += n;
+		p += n;
+	}
+	s[o] = '\0';
+	return o;
+}
+
 json_t *
 ctl_api_error(const char *code, const char *fmt, ...)
 {
-	char msg[512];
+	char raw[512], msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	ctl_utf8_clean(msg, sizeof(msg), raw);
 	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 }
 
@@ -298,7 +348,7 @@ ctl_api_decode_rules(const char *content_type, const char *body, size_t len, cha
 
 		if (j == NULL) {
 			*err = json_pack("{s:{s:s,s:s,s:i,s:i}}", "error", "code", "bad_json",
-					 "message", je.text, "line", je.line, "column", je.column);
+					 "message", ctl_je_text(&je), "line", je.line, "column", je.column);
 			return MHD_HTTP_BAD_REQUEST;
 		}
 		r = json_object_get(j, "rules");

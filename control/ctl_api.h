@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include <jansson.h>
 
 #include "ctl_alerts.h"
@@ -48,6 +50,25 @@ struct ctl_api_alert_args {
 };
 
 /** Build an error body (printf-style message). */
+/**
+ * Copy @p in to @p s (at most @p cap bytes with the NUL), keeping valid
+ * UTF-8 and turning every other byte into '?', never cutting a character.
+ * @return bytes written (without the NUL).
+ */
+size_t ctl_utf8_clean(char *s, size_t cap, const char *in);
+
+/** jansson's error text made safe for a JSON answer (it may quote the
+ * client's bytes). The result lives in @p je itself. */
+static inline const char *
+ctl_je_text(json_error_t *je)
+{
+	char tmp[sizeof(je->text)];
+
+	ctl_utf8_clean(tmp, sizeof(tmp), je->text);
+	memcpy(je->text, tmp, sizeof(tmp));
+	return je->text;
+}
+
 json_t *ctl_api_error(const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

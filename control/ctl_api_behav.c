@@ -387,7 +387,7 @@ ctl_api_blocklist_add(struct ctl_api *api, const char *ctype, const char *body, 
 	j = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL) {
 		*out = json_pack("{s:{s:s,s:s,s:i,s:i}}", "error", "code", "bad_json",
-				 "message", je.text, "line", je.line, "column", je.column);
+				 "message", ctl_je_text(&je), "line", je.line, "column", je.column);
 		return MHD_HTTP_BAD_REQUEST;
 	}
 	if (!json_is_object(j)) {

@@ -215,7 +215,7 @@ static void
 ctl_rest_audit(struct ctl_rest *r, const struct ctl_req *q, const char *method, const char *url,
 	       unsigned int status)
 {
-	char ts[64];
+	char ts[64], m8[64], u8[1024], t8[128];
 	struct timespec now;
 	json_t *o;
 	char *line;
@@ -225,9 +225,12 @@ ctl_rest_audit(struct ctl_rest *r, const struct ctl_req *q, const char *method, 
 	clock_gettime(CLOCK_REALTIME, &now);
 	ctl_eve_timestamp((uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec, ts,
 			  sizeof(ts));
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "time", ts, "token", q->token_id,
+	ctl_utf8_clean(m8, sizeof(m8), method);
+	ctl_utf8_clean(u8, sizeof(u8), url);
+	ctl_utf8_clean(t8, sizeof(t8), q->token_id);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "time", ts, "token", t8,
 		      "role", r->auth ? ctl_role_name(q->role) : "loopback", "client", q->client,
-		      "method", method, "path", url, "status", (int)status,
+		      "method", m8, "path", u8, "status", (int)status,
 		      "outcome", status < 300 ? "ok" : status == 401 || status == 403 ? "denied" :
 				 "error");
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

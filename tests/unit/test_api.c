@@ -1096,6 +1096,31 @@ test_blocklist(void)
 	}
 }
 
+/* Client bytes quoted in errors: invalid UTF-8 must never lose the answer. */
+static void
+test_utf8_clean(void)
+{
+	char out[16];
+	json_t *e;
+
+	CU_ASSERT_EQUAL(ctl_utf8_clean(out, sizeof(out), "abc"), 3);
+	CU_ASSERT_STRING_EQUAL(out, "abc");
+	ctl_utf8_clean(out, sizeof(out), "a\xff\xc3" "b");
+	CU_ASSERT_STRING_EQUAL(out, "a??b");
+	ctl_utf8_clean(out, sizeof(out), "\xc3\xa9t\xc3\xa9");     /* "été" stays */
+	CU_ASSERT_STRING_EQUAL(out, "\xc3\xa9t\xc3\xa9");
+	ctl_utf8_clean(out, sizeof(out), "\xc0\xaf\xed\xa0\x80");  /* overlong, surrogate */
+	CU_ASSERT_STRING_EQUAL(out, "?????");
+	ctl_utf8_clean(out, 4, "ab\xc3\xa9");                  /* no half character */
+	CU_ASSERT_STRING_EQUAL(out, "ab");
+	e = ctl_api_error("bad_sid", "sid '%s' is not a number", "\xff\xfe");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(e, "error"),
+								   "message")),
+			       "sid '?" "?' is not a number");
+	json_decref(e);
+}
+
 int
 main(void)
 {
@@ -1109,6 +1134,7 @@ main(void)
 	if (s == NULL ||
 	    !CU_add_test(s, "rule changes, errors, persistence", test_rule_changes) ||
 	    !CU_add_test(s, "body decoding", test_decode) ||
+	    !CU_add_test(s, "UTF-8 cleaning of client text", test_utf8_clean) ||
 	    !CU_add_test(s, "alert ring and filters", test_alerts) ||
 	    !CU_add_test(s, "ATT&CK Navigator layers", test_layer) ||
 	    !CU_add_test(s, "Prometheus text", test_metrics) ||
