@@ -11,7 +11,7 @@ PKGS=(build-essential pkg-config meson ninja-build libdpdk-dev dpdk dpdk-dev
       libhyperscan-dev libmicrohttpd-dev libcunit1-dev node-llhttp
       libjansson-dev libyaml-dev zlib1g-dev libpcap-dev libssl-dev
       python3 python3-scapy tshark tcpreplay curl iproute2 ethtool iputils-ping
-      openssl chromium prometheus valgrind)
+      openssl chromium prometheus valgrind clang libclang-rt-14-dev)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -67,11 +67,25 @@ test)
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit || rc=1
-	# One closing line over both runs.
-	/usr/bin/python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
-import json, sys
+	# The libFuzzer targets (clang, ASan+UBSan): regression inputs, then a
+	# short run of each on its seed corpus.
+	CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dwerror=false -Dc_args=-fsanitize=fuzzer-no-link
+	tests/fuzz/run_smoke.sh build-fuzz "${FUZZ_SECONDS:-10}" | tee build-fuzz/smoke.log || rc=1
+	# One closing line over all runs.
+	/usr/bin/python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+		build-fuzz/smoke.log <<'PY'
+import json, re, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
+    if path.endswith("smoke.log"):
+        m = re.search(r"(\d+) passed, (\d+) failed", open(path).read())
+        if m:
+            passed += int(m.group(1))
+            failed += int(m.group(2))
+        else:
+            failed += 1
+        continue
     for line in open(path):
         r = json.loads(line)["result"]
         if r in ("OK", "EXPECTEDFAIL"):
