@@ -140,6 +140,18 @@ void mt_pii_flush(struct mt_behav_msg *m, struct mt_behav_rec *r);
 /** Per byte secret scanner step / flush. */
 void mt_secret_byte(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t c, bool login);
 void mt_secret_flush(struct mt_behav_msg *m, struct mt_behav_rec *r, bool login);
+/*
+ * Bulk forms of the three scanners over one body chunk: same results as
+ * feeding the bytes one at a time, but runs that cannot change a verdict
+ * are skipped with tight table loops. The PII scanner reads the key/value
+ * tokenizer's state (card context) only when it validates an ungrouped
+ * card; @p sync (may be NULL) is then called with the chunk offset the
+ * tokenizer must have consumed up to.
+ */
+void mt_pii_scan(struct mt_behav_msg *m, struct mt_behav_rec *r, const uint8_t *p, size_t n,
+		 void (*sync)(void *arg, size_t pos), void *arg);
+void mt_secret_scan(struct mt_behav_msg *m, struct mt_behav_rec *r, const uint8_t *p, size_t n,
+		    bool login);
 /** KMP over a short fixed pattern (failure table from mt_kmp_table). */
 void mt_kmp_table(const char *pat, uint8_t len, uint8_t *f);
 uint8_t mt_kmp_step(const char *pat, const uint8_t *f, uint8_t len, uint8_t st, uint8_t c);
@@ -153,6 +165,8 @@ struct mt_behav_worker;
 /** Key/value tokenizer step (JSON or form). */
 void mt_kv_byte(struct mt_behav_worker *w, struct mt_behav_msg *m, struct mt_behav_rec *r,
 		uint8_t c);
+void mt_kv_scan(struct mt_behav_worker *w, struct mt_behav_msg *m, struct mt_behav_rec *r,
+		const uint8_t *p, size_t n);
 void mt_kv_flush(struct mt_behav_worker *w, struct mt_behav_msg *m, struct mt_behav_rec *r);
 
 /* ---- worker context (mt_behav_rec.c) ---- */

@@ -589,6 +589,25 @@ mt_behav_resp_head(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_
 	msg_start(resp, MT_DIR_TO_CLIENT, mode, want);
 }
 
+struct kv_sync {
+	struct mt_behav_worker *w;
+	struct mt_behav_msg *m;
+	struct mt_behav_rec *r;
+	const uint8_t *p;
+	size_t pos;      /* bytes of the chunk the tokenizer has consumed */
+};
+
+static void
+kv_sync(void *arg, size_t pos)
+{
+	struct kv_sync *ks = arg;
+
+	if (pos > ks->pos) {
+		mt_kv_scan(ks->w, ks->m, ks->r, ks->p + ks->pos, pos - ks->pos);
+		ks->pos = pos;
+	}
+}
+
 void
 mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m,
 	      const uint8_t *p, uint32_t len)
@@ -609,17 +628,23 @@ mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav
 	w->st.body_bytes_scanned += n;
 	w->st.body_bytes_skipped += len - n;
 	m->scanned += n;
-	for (i = 0; i < n; i++) {
-		uint8_t c = p[i];
+	if (n == 0)
+		goto out;
+	/* One bulk pass per scanner over the chunk; the tokenizer is advanced
+	 * lazily when the PII scanner needs its state (card context). */
+	if (m->want & MT_BM_WANT_PII) {
+		struct kv_sync ks = { w, m, r, p, 0 };
 
-		if (m->want & MT_BM_WANT_PII) {
-			mt_pii_byte(m, r, c);
-			mt_secret_byte(m, r, c, login);
-		}
-		if (m->mode == 1 || m->mode == 2)
-			mt_kv_byte(w, m, r, c);
-		if (m->want & MT_BM_WANT_FAIL) {
-			uint8_t lc = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+		mt_pii_scan(m, r, p, n, (m->mode == 1 || m->mode == 2) ? kv_sync : NULL, &ks);
+		mt_secret_scan(m, r, p, n, login);
+		if (ks.pos < n)
+			mt_kv_scan(w, m, r, p + ks.pos, n - ks.pos);
+	} else {
+		mt_kv_scan(w, m, r, p, n);
+	}
+	if ((m->want & MT_BM_WANT_FAIL) && w->n_fail) {
+		for (i = 0; i < n; i++) {
+			uint8_t c = p[i], lc = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 
 			for (uint8_t k = 0; k < w->n_fail; k++) {
 				m->fp_state[k] = mt_kmp_step(w->fail[k], w->fail_kmp[k], w->fail_len[k],
@@ -628,8 +653,9 @@ mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav
 					r->flags |= MT_REC_FAIL_BODY;
 			}
 		}
-		m->prev = c;
 	}
+	m->prev = p[n - 1];
+out:
 	if (n < len)
 		mt_behav_body_end(w, r, m);
 }

@@ -269,3 +269,50 @@ mt_kv_flush(struct mt_behav_worker *w, struct mt_behav_msg *m, struct mt_behav_r
 		m->kv_state = 0;
 	}
 }
+
+/*
+ * Bulk tokenizer: inside a JSON string only '"' and '\\' change state, so
+ * the bytes between them are appended (key: lower-cased, both: capped)
+ * in one go; everything else goes through json_byte()/form_byte().
+ */
+void
+mt_kv_scan(struct mt_behav_worker *w, struct mt_behav_msg *m, struct mt_behav_rec *r,
+	   const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	if (m->mode == 2) {
+		for (; i < n; i++)
+			form_byte(w, m, r, p[i]);
+		return;
+	}
+	if (m->mode != 1)
+		return;
+	while (i < n) {
+		if (m->kv_state == 1) {
+			size_t j = i, k;
+
+			while (j < n && p[j] != '"' && p[j] != '\\')
+				j++;
+			k = j - i;
+			if (m->val_str == 2) {
+				size_t room = MT_BEHAV_KV_KEY - m->key_len;
+
+				for (size_t x = 0; x < k && x < room; x++)
+					m->key[m->key_len++] = (char)lower(p[i + x]);
+			} else if (k) {
+				size_t room = MT_BEHAV_KV_VAL - m->val_len, take = k < room ? k : room;
+
+				memcpy(m->val + m->val_len, p + i, take);
+				m->val_len = (uint8_t)(m->val_len + take);
+				if (k > take)
+					m->val_trunc = 1;
+				m->val_total += (uint32_t)k;
+			}
+			i = j;
+			if (i == n)
+				break;
+		}
+		json_byte(w, m, r, p[i++]);
+	}
+}

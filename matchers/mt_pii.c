@@ -166,8 +166,17 @@ key_hints_card(const struct mt_behav_msg *m)
 	return false;
 }
 
+/* Brings the key/value tokenizer up to the current byte before the card
+ * context is read (bulk scan only; NULL when the caller keeps it current). */
+struct pii_sync {
+	void (*fn)(void *arg, size_t pos);
+	void *arg;
+	size_t pos;
+};
+
 static void
-digits_end(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t next)
+digits_end(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t next,
+	   const struct pii_sync *s)
 {
 	unsigned n = m->d_n, g = m->d_groups;
 	const uint8_t *gr = m->d_grp;
@@ -186,6 +195,8 @@ digits_end(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t next)
 		r->card_tokens++;
 		if ((g == 1 || grouped) && mt_pii_card_valid(m->d, n)) {
 			r->pii[MT_PII_CARD]++;
+			if (!grouped && s != NULL && s->fn != NULL)
+				s->fn(s->arg, s->pos);
 			if (grouped || key_hints_card(m))
 				r->flags |= MT_REC_CARD_CONTEXT;
 			return;
@@ -201,7 +212,7 @@ digits_end(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t next)
 }
 
 static void
-digit_step(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t c)
+digit_step(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t c, const struct pii_sync *s)
 {
 	if (is_digit(c)) {
 		if (m->d_n == 0) {
@@ -235,7 +246,7 @@ digit_step(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t c)
 		m->d_run++;
 		return;
 	}
-	digits_end(m, r, c);
+	digits_end(m, r, c, s);
 	m->d_run = 0;
 }
 
@@ -323,7 +334,7 @@ iban_step(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t c)
 void
 mt_pii_byte(struct mt_behav_msg *m, struct mt_behav_rec *r, uint8_t c)
 {
-	digit_step(m, r, c);
+	digit_step(m, r, c, NULL);
 	email_step(m, r, c);
 	iban_step(m, r, c);
 }
@@ -332,9 +343,60 @@ void
 mt_pii_flush(struct mt_behav_msg *m, struct mt_behav_rec *r)
 {
 	if (m->d_n)
-		digits_end(m, r, ' ');
+		digits_end(m, r, ' ', NULL);
 	m->d_run = 0;
 	email_step(m, r, ' ');
 	if (m->ib_n)
 		iban_end(m, r, ' ');
+}
+
+/*
+ * Byte classes for the bulk scan. With no digit run, no e-mail domain and
+ * no IBAN candidate open, a byte that is not a digit, '@' or upper-case
+ * letter changes nothing but the e-mail local-part length, which is
+ * recomputed from the tail of the skipped run.
+ */
+#define P_STOP  0x01u   /* digit, '@', A-Z: run the state machines */
+#define P_LOCAL 0x02u   /* e-mail local-part character */
+
+static const uint8_t pii_cls[256] = {
+	['0' ... '9'] = P_STOP | P_LOCAL,
+	['A' ... 'Z'] = P_STOP | P_LOCAL,
+	['a' ... 'z'] = P_LOCAL,
+	['@'] = P_STOP,
+	['.'] = P_LOCAL, ['_'] = P_LOCAL, ['%'] = P_LOCAL, ['+'] = P_LOCAL, ['-'] = P_LOCAL,
+};
+
+void
+mt_pii_scan(struct mt_behav_msg *m, struct mt_behav_rec *r, const uint8_t *p, size_t n,
+	    void (*sync)(void *arg, size_t pos), void *arg)
+{
+	struct pii_sync s = { sync, arg, 0 };
+	size_t i = 0;
+
+	while (i < n) {
+		if (m->d_n == 0 && m->em_state == 0 && m->ib_n == 0) {
+			size_t j = i, run = 0;
+
+			while (j < n && !(pii_cls[p[j]] & P_STOP))
+				j++;
+			if (j > i) {
+				while (run < 64 && j - run > i && (pii_cls[p[j - 1 - run]] & P_LOCAL))
+					run++;
+				if (run < 64 && j - run == i) /* all local: extends the carried run */
+					run = m->em_local + run < 64 ? m->em_local + run : 64;
+				m->em_local = (uint8_t)run;
+				m->prev = p[j - 1];
+				i = j;
+				if (i == n)
+					break;
+			}
+		}
+		s.pos = i;
+		digit_step(m, r, p[i], &s);
+		email_step(m, r, p[i]);
+		iban_step(m, r, p[i]);
+		m->prev = p[i];
+		i++;
+	}
 }

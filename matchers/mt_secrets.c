@@ -191,3 +191,79 @@ mt_secret_flush(struct mt_behav_msg *m, struct mt_behav_rec *r, bool login)
 	if (m->w_len)
 		word_end(m, r, login);
 }
+
+static const uint8_t word_cls[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+	['_'] = 1, ['-'] = 1, ['+'] = 1, ['/'] = 1, ['='] = 1, ['.'] = 1,
+};
+
+/*
+ * Bulk secret scan. "PRIVATE KEY-----" has no self-overlap and its only
+ * 'P' is the first byte, so from state 0 the KMP matcher is equivalent to
+ * memchr('P') + compare, and its state at the end of the chunk is the
+ * longest chunk suffix that is a pattern prefix. A complete word shorter
+ * than 16 bytes cannot classify, so it is skipped without being copied.
+ */
+void
+mt_secret_scan(struct mt_behav_msg *m, struct mt_behav_rec *r, const uint8_t *p, size_t n,
+	       bool login)
+{
+	const size_t pl = sizeof(pk_pat) - 1;
+	size_t i = 0;
+
+	while (i < n && m->pk_state != 0) {
+		m->pk_state = mt_kmp_step(pk_pat, mt_pk_fail, (uint8_t)pl, m->pk_state, p[i++]);
+		if (m->pk_state == pl)
+			r->secrets |= MT_SECRET_PRIVKEY;
+	}
+	while (i < n) {
+		const uint8_t *q = memchr(p + i, 'P', n - i);
+		size_t at;
+
+		if (q == NULL)
+			break;
+		at = (size_t)(q - p);
+		if (n - at >= pl) {
+			if (memcmp(q, pk_pat, pl) == 0)
+				r->secrets |= MT_SECRET_PRIVKEY;
+		} else if (memcmp(q, pk_pat, n - at) == 0) {
+			m->pk_state = (uint8_t)(n - at);
+			break;
+		}
+		i = at + 1;
+	}
+
+	i = 0;
+	while (i < n) {
+		uint8_t c;
+
+		if (m->w_len == 0) {
+			size_t j;
+
+			while (i < n && !word_cls[p[i]])
+				i++;
+			for (j = i; j < n && word_cls[p[j]]; j++)
+				;
+			if (j < n && j - i < 16) {
+				i = j;
+				continue;
+			}
+			if (i == n)
+				break;
+		}
+		c = p[i++];
+		if (word_cls[c]) {
+			if (m->w_len < MT_BEHAV_WORD)
+				m->w[m->w_len] = (char)c;
+			if (c == '.') {
+				m->w_dots++;
+				if (m->w_dots == 1 && m->w_len + 1 < MT_BEHAV_WORD)
+					m->w_seg2 = (uint8_t)(m->w_len + 1);
+			}
+			if (m->w_len < 0xffff)
+				m->w_len++;
+		} else if (m->w_len) {
+			word_end(m, r, login);
+		}
+	}
+}
