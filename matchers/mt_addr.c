@@ -186,9 +186,11 @@ parse_expr(struct flat *f, const char *s, size_t len, bool neg, int depth)
 	return parse_leaf(f, tmp, neg);
 }
 
-int
-mt_addr_parse(struct mt_pool *pool, const struct mt_engine_params *p, const char *s,
-	      struct mt_addrset *out, char *why, size_t whylen)
+/* Parse @s flat (addresses or ports) and copy the result into @pool:
+ * @n_out and @v_out receive the count and the array of @esz-byte items. */
+static int
+parse_flat(struct mt_pool *pool, const struct mt_engine_params *p, const char *s, bool port,
+	   size_t esz, uint16_t *n_out, void **v_out, char *why, size_t whylen)
 {
 	struct flat *f = calloc(1, sizeof(*f));
 	int rc;
@@ -197,19 +199,32 @@ mt_addr_parse(struct mt_pool *pool, const struct mt_engine_params *p, const char
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
+	f->port = port;
 	f->why = why;
 	f->whylen = whylen;
 	f->params = p;
 	rc = parse_expr(f, s, strlen(s), false, 0);
 	if (rc == 0) {
-		out->n = (uint16_t)f->n;
-		out->v = mt_pool_alloc(pool, sizeof(struct mt_cidr) * (size_t)(f->n + 1));
-		if (out->v == NULL)
+		*n_out = (uint16_t)f->n;
+		*v_out = mt_pool_alloc(pool, esz * (size_t)(f->n + 1));
+		if (*v_out == NULL)
 			rc = -ENOMEM;
 		else
-			memcpy(out->v, f->a, sizeof(struct mt_cidr) * (size_t)f->n);
+			memcpy(*v_out, port ? (const void *)f->p : (const void *)f->a,
+			       esz * (size_t)f->n);
 	}
 	free(f);
+	return rc;
+}
+
+int
+mt_addr_parse(struct mt_pool *pool, const struct mt_engine_params *p, const char *s,
+	      struct mt_addrset *out, char *why, size_t whylen)
+{
+	void *v = NULL;
+	int rc = parse_flat(pool, p, s, false, sizeof(struct mt_cidr), &out->n, &v, why, whylen);
+
+	out->v = v;
 	return rc;
 }
 
@@ -217,27 +232,10 @@ int
 mt_port_parse(struct mt_pool *pool, const struct mt_engine_params *p, const char *s,
 	      struct mt_portset *out, char *why, size_t whylen)
 {
-	struct flat *f = calloc(1, sizeof(*f));
-	int rc;
+	void *v = NULL;
+	int rc = parse_flat(pool, p, s, true, sizeof(struct mt_prange), &out->n, &v, why, whylen);
 
-	if (f == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
-	f->port = true;
-	f->why = why;
-	f->whylen = whylen;
-	f->params = p;
-	rc = parse_expr(f, s, strlen(s), false, 0);
-	if (rc == 0) {
-		out->n = (uint16_t)f->n;
-		out->v = mt_pool_alloc(pool, sizeof(struct mt_prange) * (size_t)(f->n + 1));
-		if (out->v == NULL)
-			rc = -ENOMEM;
-		else
-			memcpy(out->v, f->p, sizeof(struct mt_prange) * (size_t)f->n);
-	}
-	free(f);
+	out->v = v;
 	return rc;
 }
 
