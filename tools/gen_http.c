@@ -133,20 +133,6 @@ static const uint8_t route_weight[] = { 20, 14, 27, 11, 9, 4, 5, 4, 6 };
 
 /* ---- small builders ---- */
 
-static void put_uuid(struct gen_sb *b, struct gen_rng *r)
-{
-	gen_sb_randhex(b, r, 8);
-	gen_sb_putc(b, '-');
-	gen_sb_randhex(b, r, 4);
-	GEN_SB_LIT(b, "-4");
-	gen_sb_randhex(b, r, 3);
-	gen_sb_putc(b, '-');
-	gen_sb_putc(b, "89ab"[gen_below(r, 4)]);
-	gen_sb_randhex(b, r, 3);
-	gen_sb_putc(b, '-');
-	gen_sb_randhex(b, r, 12);
-}
-
 /* ISO-8601 UTC timestamp somewhere in 2022-2024. */
 static void put_iso_date(struct gen_sb *b, struct gen_rng *r)
 {
@@ -316,7 +302,7 @@ static void put_jwt_payload(struct gen_sb *b, struct gen_rng *r,
 	GEN_SB_LIT(&js, ",\"exp\":");
 	gen_sb_u64(&js, id->now_s + 600 + gen_below(r, 3000));
 	GEN_SB_LIT(&js, ",\"jti\":\"");
-	put_uuid(&js, r);
+	gen_sb_uuid(&js, r);
 	GEN_SB_LIT(&js, "\"}");
 	gen_sb_b64url(b, js.p, js.len);
 }
@@ -609,7 +595,7 @@ void gen_http_request(struct gen_sb *b, struct gen_rng *r,
 	gen_sb_puts(b, id->cookie);
 	GEN_SB_LIT(b, "\r\nX-Request-Id: ");
 	size_t rid = b->len;
-	put_uuid(b, r);
+	gen_sb_uuid(b, r);
 	memcpy(q->request_id, b->p + rid, 36);
 	q->request_id[36] = 0;
 	GEN_SB_LIT(b, "\r\ntraceparent: 00-");

@@ -154,20 +154,6 @@ static const char *urif(struct ctx *c, const char *fmt, ...)
 	return c->uri;
 }
 
-static void put_uuid(struct gen_sb *b, struct gen_rng *r)
-{
-	gen_sb_randhex(b, r, 8);
-	gen_sb_putc(b, '-');
-	gen_sb_randhex(b, r, 4);
-	GEN_SB_LIT(b, "-4");
-	gen_sb_randhex(b, r, 3);
-	gen_sb_putc(b, '-');
-	gen_sb_putc(b, "89ab"[gen_below(r, 4)]);
-	gen_sb_randhex(b, r, 3);
-	gen_sb_putc(b, '-');
-	gen_sb_randhex(b, r, 12);
-}
-
 static void put_date(struct gen_sb *b, struct gen_rng *r)
 {
 	sbf(b, "\"2024-%02u-%02uT%02u:%02u:%02uZ\"", gen_range(r, 1, 4),
@@ -306,7 +292,7 @@ static void make_jwt(struct ctx *c, char *out, size_t cap, const char *hdr,
 		 "\"iss\":\"https://auth.example.com/\",\"aud\":\"api.example.com\","
 		 "\"iat\":%llu,\"exp\":%llu,\"jti\":\"", sub, role,
 	    (unsigned long long)iat, (unsigned long long)exp);
-	put_uuid(&pl, &c->r);
+	gen_sb_uuid(&pl, &c->r);
 	GEN_SB_LIT(&pl, "\"}");
 	gen_sb_b64url(t, pl.p, pl.len);
 	free(pl.p);
@@ -465,7 +451,7 @@ static void req(struct ctx *c, const struct user *u, const char *method, const c
 	    u ? u->ua : "python-requests/2.31.0");
 	gen_sb_puts(b, cred ? cred : (u ? u->cred : ""));
 	GEN_SB_LIT(b, "X-Request-Id: ");
-	put_uuid(b, &c->r);
+	gen_sb_uuid(b, &c->r);
 	GEN_SB_LIT(b, "\r\n");
 	if (body)
 		sbf(b, "Content-Type: %s\r\nContent-Length: %zu\r\n",

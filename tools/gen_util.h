@@ -176,6 +176,21 @@ static inline void gen_sb_randhex(struct gen_sb *b, struct gen_rng *r, int n)
 	}
 }
 
+/* A random version-4 UUID (lowercase, 36 characters). */
+static inline void gen_sb_uuid(struct gen_sb *b, struct gen_rng *r)
+{
+	gen_sb_randhex(b, r, 8);
+	gen_sb_putc(b, '-');
+	gen_sb_randhex(b, r, 4);
+	GEN_SB_LIT(b, "-4");
+	gen_sb_randhex(b, r, 3);
+	gen_sb_putc(b, '-');
+	gen_sb_putc(b, "89ab"[gen_below(r, 4)]);
+	gen_sb_randhex(b, r, 3);
+	gen_sb_putc(b, '-');
+	gen_sb_randhex(b, r, 12);
+}
+
 /* n random alphanumeric characters. */
 static inline void gen_sb_randalnum(struct gen_sb *b, struct gen_rng *r, int n)
 {
