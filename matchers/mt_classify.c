@@ -58,19 +58,6 @@ const char mt_builtin_classification[] =
 	"config classification: coin-mining,Crypto Currency Mining Activity Detected,2\n"
 	"config classification: command-and-control,Malware Command and Control Activity Detected,1\n";
 
-static char *
-ctrim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int
 parse_text(struct mt_pool *pool, const char *text, const char *origin,
 	   struct mt_classes *out, struct mt_errors *errs)
@@ -95,7 +82,7 @@ parse_text(struct mt_pool *pool, const char *text, const char *origin,
 		if (nl)
 			*nl = '\0';
 		lineno++;
-		s = ctrim(line);
+		s = mt_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (strncmp(s, "config classification:", 22) != 0) {
@@ -115,7 +102,7 @@ parse_text(struct mt_pool *pool, const char *text, const char *origin,
 			continue;
 		}
 		errno = 0;
-		prio = strtol(ctrim(f[2]), &end, 10);
+		prio = strtol(mt_trim(f[2]), &end, 10);
 		if (errno || *end || prio < 1 || prio > 255) {
 			mt_err_add(errs, origin, lineno, "classification",
 				   "priority must be a number in 1..255");
@@ -129,8 +116,8 @@ parse_text(struct mt_pool *pool, const char *text, const char *origin,
 			v = nv;
 			cap *= 2;
 		}
-		f[0] = ctrim(f[0]);
-		f[1] = ctrim(f[1]);
+		f[0] = mt_trim(f[0]);
+		f[1] = mt_trim(f[1]);
 		v[n].name = mt_pool_strndup(pool, f[0], strlen(f[0]));
 		v[n].desc = mt_pool_strndup(pool, f[1], strlen(f[1]));
 		v[n].prio = (uint16_t)prio;

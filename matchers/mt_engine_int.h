@@ -443,4 +443,7 @@ bool mt_thr_check(struct mt_scratch *s, const struct mt_rule *r, const struct mt
 int64_t mt_search(const uint8_t *hay, uint32_t hlen, const uint8_t *pat, uint32_t plen,
 		  bool nocase);
 
+/** Strip leading and trailing white space in place; returns the new start. */
+char *mt_trim(char *s);
+
 #endif /* MT_ENGINE_INT_H */

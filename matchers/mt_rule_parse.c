@@ -74,8 +74,8 @@ perr(struct pctx *c, const char *kw, const char *fmt, ...)
 
 /* ---------- small strict parsers ---------- */
 
-static char *
-trim(char *s)
+char *
+mt_trim(char *s)
 {
 	char *e;
 
@@ -541,8 +541,8 @@ kw_fast_pattern(struct pctx *c, const char *kw, char *v)
 			return;
 		}
 		*comma = '\0';
-		if (parse_i64(trim(v), 0, 65535, &off) < 0 ||
-		    parse_i64(trim(comma + 1), 1, 65535, &len) < 0 ||
+		if (parse_i64(mt_trim(v), 0, 65535, &off) < 0 ||
+		    parse_i64(mt_trim(comma + 1), 1, 65535, &len) < 0 ||
 		    off + len > it->len) {
 			perr(c, kw, "offset,length must lie within the content (length %u)", it->len);
 			return;
@@ -569,17 +569,17 @@ kw_isdataat(struct pctx *c, const char *kw, char *v)
 	comma = strchr(v, ',');
 	if (comma != NULL) {
 		*comma = '\0';
-		if (strcmp(trim(comma + 1), "relative") != 0) {
+		if (strcmp(mt_trim(comma + 1), "relative") != 0) {
 			perr(c, kw, "only the 'relative' option is supported (rawbytes has no "
 			     "meaning for HTTP buffers)");
 			return;
 		}
 		rel = true;
 	}
-	num = trim(v);
+	num = mt_trim(v);
 	if (*num == '!') {
 		neg = true;
-		num = trim(num + 1);
+		num = mt_trim(num + 1);
 	}
 	if (num_arg(c, kw, num, 0, 65535, &n) < 0)
 		return;
@@ -604,18 +604,18 @@ kw_bsize(struct pctx *c, const char *kw, char *v)
 		perr(c, kw, "needs a value");
 		return;
 	}
-	s = trim(v);
+	s = mt_trim(v);
 	if ((v = strstr(s, "<>")) != NULL) {
 		*v = '\0';
-		if (parse_i64(trim(s), 0, UINT32_MAX, &a) < 0 ||
-		    parse_i64(trim(v + 2), 0, UINT32_MAX, &b) < 0 || a >= b) {
+		if (parse_i64(mt_trim(s), 0, UINT32_MAX, &a) < 0 ||
+		    parse_i64(mt_trim(v + 2), 0, UINT32_MAX, &b) < 0 || a >= b) {
 			perr(c, kw, "range must be 'min<>max' with min < max");
 			return;
 		}
 		op = MT_BS_RANGE;
 	} else if (*s == '<' || *s == '>') {
 		op = *s == '<' ? MT_BS_LT : MT_BS_GT;
-		if (parse_i64(trim(s + 1), 0, UINT32_MAX, &a) < 0) {
+		if (parse_i64(mt_trim(s + 1), 0, UINT32_MAX, &a) < 0) {
 			perr(c, kw, "'%s' is not a size", s);
 			return;
 		}
@@ -653,10 +653,10 @@ kw_pcre(struct pctx *c, const char *kw, char *v)
 		perr(c, kw, "needs a value");
 		return;
 	}
-	s = trim(v);
+	s = mt_trim(v);
 	if (*s == '!') {
 		neg = true;
-		s = trim((char *)s + 1);
+		s = mt_trim((char *)s + 1);
 	}
 	n = strlen(s);
 	if (n < 4 || s[0] != '"' || s[n - 1] != '"' || s[1] != '/') {
@@ -847,14 +847,14 @@ kw_metadata(struct pctx *c, const char *kw, char *v)
 		return;
 	}
 	for (tok = strtok_r(v, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *key = trim(tok), *val = key;
+		char *key = mt_trim(tok), *val = key;
 		const char *pv;
 
 		while (*val && !isspace((unsigned char)*val))
 			val++;
 		if (*val)
 			*val++ = '\0';
-		val = trim(val);
+		val = mt_trim(val);
 		if (*key == '\0' || *val == '\0') {
 			perr(c, kw, "entry '%s' must be 'key value'", key);
 			continue;
@@ -904,7 +904,7 @@ kw_flow(struct pctx *c, const char *kw, char *v)
 		return;
 	}
 	for (tok = strtok_r(v, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
+		tok = mt_trim(tok);
 		if (strcmp(tok, "established") == 0)
 			f |= MT_FLOW_ESTABLISHED;
 		else if (strcmp(tok, "to_server") == 0 || strcmp(tok, "from_client") == 0)
@@ -939,14 +939,14 @@ kw_threshold(struct pctx *c, const char *kw, char *v)
 		return;
 	}
 	for (tok = strtok_r(v, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *key = trim(tok), *val = key;
+		char *key = mt_trim(tok), *val = key;
 		int64_t n;
 
 		while (*val && !isspace((unsigned char)*val))
 			val++;
 		if (*val)
 			*val++ = '\0';
-		val = trim(val);
+		val = mt_trim(val);
 		if (strcmp(key, "type") == 0 && !df) {
 			t.type = strcmp(val, "limit") == 0 ? MT_THR_LIMIT
 				: strcmp(val, "threshold") == 0 ? MT_THR_THRESHOLD
@@ -1159,16 +1159,16 @@ parse_options(struct pctx *c, char *s)
 			s++;
 		}
 		if (*s != ';') {
-			perr(c, "options", "option '%.40s' is not terminated by ';'", trim(start));
+			perr(c, "options", "option '%.40s' is not terminated by ';'", mt_trim(start));
 			return;
 		}
 		*s++ = '\0';
 		colon = strchr(start, ':');
 		if (colon != NULL) {
 			*colon = '\0';
-			val = trim(colon + 1);
+			val = mt_trim(colon + 1);
 		}
-		name = trim(start);
+		name = mt_trim(start);
 		if (*name == '\0') {
 			perr(c, "options", "empty option");
 			continue;
@@ -1370,7 +1370,7 @@ mt_rule_parse(struct mt_pool *pool, const struct mt_engine_params *p,
 	close = strrchr(buf, ')');
 	if (open == NULL || close == NULL || close < open) {
 		perr(c, "rule", "missing '(' options ')'");
-	} else if (*trim(close + 1) != '\0') {
+	} else if (*mt_trim(close + 1) != '\0') {
 		perr(c, "rule", "text after the closing ')'");
 	} else {
 		*open = '\0';
