@@ -239,9 +239,17 @@ ctl_api_secret(const char *v)
 	return json_string(v[0] ? "********" : "");
 }
 
-unsigned int
-ctl_api_config(struct ctl_api *api, json_t **out)
+static const char *
+ctl_api_policy(uint8_t p)
 {
+	return p == DP_FAIL_CLOSED ? "drop" : "pass";
+}
+
+static unsigned int
+ctl_api_config_locked(struct ctl_api *api, json_t **out)
+{
+	static const char *const csum[] = { "auto", "all", "none" };
+	static const char *const dist[] = { "auto", "rss", "software" };
 	const struct ctl_config *c = api->cfg;
 	const struct dp_params *d = &c->dp;
 	json_t *ports = json_array(), *files = json_array(), *vars = json_object(), *hp = json_array();
@@ -256,14 +264,20 @@ ctl_api_config(struct ctl_api *api, json_t **out)
 		json_object_set_new(vars, c->vars[i].name, json_string(c->vars[i].value));
 	for (i = 0; i < 16 && d->http_ports[i]; i++)
 		json_array_append_new(hp, json_integer(d->http_ports[i]));
-	*out = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I},"
-			 "s:{s:I,s:I,s:b},s:{s:o,s:I,s:I,s:I},s:{s:I}},"
+	*out = json_pack("{s:{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,"
+			 "s:{s:I,s:I,s:I,s:I,s:I},"
+			 "s:{s:I,s:I,s:b},s:{s:o,s:I,s:I,s:I,s:s},s:{s:I},s:{s:b}},"
 			 "s:{s:o,s:o,s:s,s:s},"
 			 "s:{s:s,s:{s:b,s:s},s:{s:b,s:s},s:b,s:I,s:s},"
-			 "s:{s:b,s:s,s:o,s:s,s:o,s:s,s:I,s:I}}",
+			 "s:{s:b,s:s,s:o,s:s,s:o,s:s,s:I,s:I,s:I,s:I}}",
 		"dataplane",
-		"workers", (json_int_t)d->n_workers, "mbufs", (json_int_t)d->mbufs,
-		"burst", (json_int_t)d->burst, "rx-descriptors", (json_int_t)d->rx_desc,
+		"workers", (json_int_t)d->n_workers,
+		"distribution", dist[d->distribution < 3 ? d->distribution : 0],
+		"checksum", csum[d->checksum < 3 ? d->checksum : 0],
+		"exception-policy", ctl_api_policy(d->fail_policy),
+		"mbufs", (json_int_t)d->mbufs, "burst", (json_int_t)d->burst,
+		"ring-size", (json_int_t)d->ring_size,
+		"rx-descriptors", (json_int_t)d->rx_desc,
 		"tx-descriptors", (json_int_t)d->tx_desc, "ports", ports,
 		"flows", "max", (json_int_t)d->flow_max, "timeout-new", (json_int_t)d->flow_timeout_new,
 		"timeout-established", (json_int_t)d->flow_timeout_est,
@@ -274,7 +288,9 @@ ctl_api_config(struct ctl_api *api, json_t **out)
 		"http", "ports", hp, "sessions", (json_int_t)d->http_sessions,
 		"spill-size", (json_int_t)d->http_spill_size,
 		"spill-buffers", (json_int_t)d->http_spill_bufs,
+		"on-parse-error", ctl_api_policy(d->http_error_policy),
 		"alerts", "ring", (json_int_t)d->alert_ring,
+		"reject", "send-rst", d->reject_send_rst,
 		"rules", "files", files, "vars", vars,
 		"classification-file", c->classification_file, "cache-dir", c->rule_cache_dir,
 		"outputs", "log-dir", c->log_dir,
@@ -288,8 +304,33 @@ ctl_api_config(struct ctl_api *api, json_t **out)
 		"tls-key", ctl_api_secret(c->rest_tls_key),
 		"audit-log", c->rest_audit_log,
 		"max-body", (json_int_t)c->rest_max_body,
+		"max-connections", (json_int_t)c->rest_max_connections,
+		"max-streams", (json_int_t)c->rest_max_streams,
 		"sse-heartbeat", (json_int_t)c->rest_sse_heartbeat);
 	return *out ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+unsigned int
+ctl_api_config_reload(struct ctl_api *api, json_t **out)
+{
+	if (api->config_reload == NULL) {
+		*out = ctl_api_error("unavailable", "configuration reload is not available");
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	}
+	return api->config_reload(api->config_reload_arg, out);
+}
+
+unsigned int
+ctl_api_config(struct ctl_api *api, json_t **out)
+{
+	unsigned int st;
+
+	if (api->cfg_lock != NULL)
+		pthread_mutex_lock(api->cfg_lock);
+	st = ctl_api_config_locked(api, out);
+	if (api->cfg_lock != NULL)
+		pthread_mutex_unlock(api->cfg_lock);
+	return st;
 }
 
 unsigned int

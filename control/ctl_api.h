@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -38,6 +39,12 @@ struct ctl_api {
 	/** The stats.json object (a new reference); NULL: no data plane. */
 	json_t *(*stats)(void *arg);
 	void *stats_arg;
+	/** POST /config/reload: re-read the configuration and rules; returns
+	 * the HTTP status and the body. NULL: not available (503). */
+	unsigned int (*config_reload)(void *arg, json_t **out);
+	void *config_reload_arg;
+	/** Held while @c cfg is read or replaced (NULL: never replaced). */
+	pthread_mutex_t *cfg_lock;
 	uint64_t start_ns;           /**< CLOCK_MONOTONIC at start */
 	int ready;                   /**< read atomically: 1 once the data plane runs */
 	bool tokens;                 /**< a tokens file is in force (else loopback only) */
@@ -76,6 +83,9 @@ json_t *ctl_api_error(const char *code, const char *fmt, ...)
 unsigned int ctl_api_health(struct ctl_api *api, json_t **out);
 /** GET /readyz: 200 once the data plane runs, 503 before. */
 unsigned int ctl_api_ready(struct ctl_api *api, json_t **out);
+/** POST /api/v1/config/reload: the configuration file and the rule files,
+ * re-read; run-time keys applied, the others reported as needing a restart. */
+unsigned int ctl_api_config_reload(struct ctl_api *api, json_t **out);
 /** GET /api/v1/status: version, uptime, lcores, workers, ports, rules, auth. */
 unsigned int ctl_api_status(struct ctl_api *api, json_t **out);
 /** GET /api/v1/stats: the stats.json layout plus "rules" (per-sid hits). */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <microhttpd.h>
 #include <pcap/pcap.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -65,6 +66,8 @@ struct ctl_app {
 	struct ctl_rest *rest;
 	struct ctl_api api;
 	pthread_mutex_t lock;         /* eve counters and stats vs. REST readers */
+	pthread_mutex_t cfg_lock;     /* cfg replaced by a reload vs. GET /config */
+	pthread_mutex_t reload_lock;  /* one configuration reload at a time */
 	uint64_t start_ns;
 };
 
@@ -334,26 +337,26 @@ ctl_remove_runtime_dir(const char *prefix)
 
 /* ---- rule generations ----------------------------------------------------- */
 
+/* The rule files of @p cfg (or -S, or the built-in pack) into @p list
+ * (CTL_MAX_RULE_FILES entries) or the glob @p g. */
 static int
-ctl_rule_files(const struct ctl_app *app, char ***files, size_t *n, glob_t *g)
+ctl_rule_files(const struct ctl_app *app, const struct ctl_config *cfg, char **list,
+	       char ***files, size_t *n, glob_t *g)
 {
-	static char *one[1];
 	size_t i;
 
 	memset(g, 0, sizeof(*g));
 	if (app->rules_override != NULL) {
-		one[0] = (char *)app->rules_override;
-		*files = one;
+		list[0] = (char *)app->rules_override;
+		*files = list;
 		*n = 1;
 		return 0;
 	}
-	if (app->cfg.n_rule_files > 0) {
-		static char *list[CTL_MAX_RULE_FILES];
-
-		for (i = 0; i < app->cfg.n_rule_files; i++)
-			list[i] = (char *)app->cfg.rule_files[i];
+	if (cfg->n_rule_files > 0) {
+		for (i = 0; i < cfg->n_rule_files; i++)
+			list[i] = (char *)cfg->rule_files[i];
 		*files = list;
-		*n = app->cfg.n_rule_files;
+		*n = cfg->n_rule_files;
 		return 0;
 	}
 	/* The built-in pack: from the source tree when run from a build
@@ -386,36 +389,54 @@ ctl_default_cache_dir(void)
 	return access(CTL_DEFAULT_CACHE_DIR, W_OK) == 0 ? CTL_DEFAULT_CACHE_DIR : NULL;
 }
 
+/* Everything a rules object reads from configuration @p cfg. The pointers
+ * go into @p cfg, @p vars, @p list and @p gl (globfree() it after use). */
+struct ctl_sources {
+	struct ctl_rules_params rp;
+	struct mt_var vars[CTL_MAX_VARS];
+	char *list[CTL_MAX_RULE_FILES];
+	char store[CTL_PATH_MAX * 2 + 2];
+	glob_t gl;
+};
+
+static void
+ctl_sources_of(const struct ctl_app *app, const struct ctl_config *cfg, struct ctl_sources *s)
+{
+	char **files;
+	size_t n, i;
+
+	memset(&s->rp, 0, sizeof(s->rp));
+	for (i = 0; i < cfg->n_vars; i++) {
+		s->vars[i].name = cfg->vars[i].name;
+		s->vars[i].value = cfg->vars[i].value;
+	}
+	ctl_rule_files(app, cfg, s->list, &files, &n, &s->gl);
+	if (cfg->api_rules_file[0] == '/')
+		snprintf(s->store, sizeof(s->store), "%s", cfg->api_rules_file);
+	else
+		snprintf(s->store, sizeof(s->store), "%s/%s", cfg->log_dir, cfg->api_rules_file);
+	s->rp.files = (const char *const *)files;
+	s->rp.n_files = n;
+	s->rp.vars = s->vars;
+	s->rp.n_vars = cfg->n_vars;
+	s->rp.classification_file = cfg->classification_file[0] ? cfg->classification_file : NULL;
+	s->rp.cache_dir = cfg->rule_cache_dir[0] ? cfg->rule_cache_dir : ctl_default_cache_dir();
+	s->rp.store_path = s->store;
+	s->rp.n_workers = cfg->dp.n_workers;
+}
+
 static struct ctl_rules *
 ctl_rules_init(struct ctl_app *app)
 {
-	struct mt_var vars[CTL_MAX_VARS];
-	struct ctl_rules_params rp = { 0 };
+	static struct ctl_sources src;   /* start-up only */
 	struct mt_errors errs = { 0 };
 	struct ctl_rules *r;
-	char store[CTL_PATH_MAX * 2 + 2];
-	char **files;
+	char *store = src.store;
 	size_t n, i;
-	glob_t gl;
 
-	for (i = 0; i < app->cfg.n_vars; i++) {
-		vars[i].name = app->cfg.vars[i].name;
-		vars[i].value = app->cfg.vars[i].value;
-	}
-	ctl_rule_files(app, &files, &n, &gl);
-	if (app->cfg.api_rules_file[0] == '/')
-		snprintf(store, sizeof(store), "%s", app->cfg.api_rules_file);
-	else
-		snprintf(store, sizeof(store), "%s/%s", app->cfg.log_dir, app->cfg.api_rules_file);
-	rp.files = (const char *const *)files;
-	rp.n_files = n;
-	rp.vars = vars;
-	rp.n_vars = app->cfg.n_vars;
-	rp.classification_file = app->cfg.classification_file[0] ? app->cfg.classification_file : NULL;
-	rp.cache_dir = app->cfg.rule_cache_dir[0] ? app->cfg.rule_cache_dir : ctl_default_cache_dir();
-	rp.store_path = store;
-	rp.n_workers = app->cfg.dp.n_workers;
-	r = ctl_rules_create(&rp, &errs);
+	ctl_sources_of(app, &app->cfg, &src);
+	n = src.rp.n_files;
+	r = ctl_rules_create(&src.rp, &errs);
 	if (r == NULL) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "apiguard: %s:%u: %s: %s\n", errs.v[i].file,
@@ -429,7 +450,7 @@ ctl_rules_init(struct ctl_app *app)
 			fprintf(stderr, " and %zu from %s", ctl_rules_api_count(r), store);
 		fprintf(stderr, "\n");
 	}
-	globfree(&gl);
+	globfree(&src.gl);
 	return r;
 }
 
@@ -661,28 +682,193 @@ ctl_drain_cb(void *arg)
 	ctl_drain(arg);
 }
 
-/* SIGHUP: the same path as POST /api/v1/rules/reload. */
+static void ctl_default_ports(struct ctl_config *cfg);
+
+/* What the command line overrides in any configuration (start and reload). */
+static void
+ctl_apply_overrides(const struct ctl_app *app, struct ctl_config *cfg)
+{
+	if (app->checksum_override >= 0)
+		cfg->dp.checksum = (uint8_t)app->checksum_override;
+	if (app->workers_override > 0)
+		cfg->dp.n_workers = (uint16_t)app->workers_override;
+	if (app->log_dir_override != NULL)
+		snprintf(cfg->log_dir, sizeof(cfg->log_dir), "%s", app->log_dir_override);
+	if (app->quiet)
+		cfg->console_alerts = false;
+	if (app->offline) {
+		/* One port, both ways: what is forwarded goes to -w (or nowhere). */
+		memset(cfg->dp.ports, 0, sizeof(cfg->dp.ports));
+		snprintf(cfg->dp.ports[0].name, DP_PORT_NAME_MAX, "net_pcap0");
+		cfg->dp.ports[0].peer = 0;
+		cfg->dp.n_ports = 1;
+		if (!app->rest_override)
+			cfg->rest_enabled = false;
+	}
+}
+
+/* "FILE:LINE: KEY: REASON" lines of a rejected configuration, as JSON. */
+static json_t *
+ctl_config_errors_json(const char *text)
+{
+	json_t *a = json_array();
+	const char *p = text ? text : "";
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+		char line[1024], clean[1024], *c1, *c2;
+		json_t *e;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(end - p), p);
+		ctl_utf8_clean(clean, sizeof(clean), line);
+		c1 = strstr(clean, ": ");
+		/* FILE:LINE: the first ": " ends the line number */
+		e = json_object();
+		if (c1 != NULL && (c2 = memrchr(clean, ':', (size_t)(c1 - clean))) != NULL &&
+		    c2 > clean) {
+			char *key = c1 + 2, *reason = strstr(key, ": ");
+
+			*c1 = '\0';
+			*c2 = '\0';
+			json_object_set_new(e, "file", json_string(clean));
+			json_object_set_new(e, "line", json_integer(strtol(c2 + 1, NULL, 10)));
+			if (reason != NULL) {
+				*reason = '\0';
+				json_object_set_new(e, "key", json_string(key));
+				json_object_set_new(e, "reason", json_string(reason + 2));
+			} else {
+				json_object_set_new(e, "reason", json_string(key));
+			}
+		} else {
+			json_object_set_new(e, "reason", json_string(clean));
+		}
+		if (clean[0] != '\0')
+			json_array_append_new(a, e);
+		else
+			json_decref(e);
+		p = nl ? nl + 1 : end;
+	}
+	return a;
+}
+
+/*
+ * Configuration reload (SIGHUP and POST /api/v1/config/reload): re-read the
+ * YAML file (when one was given) and the rule files. Keys that apply at run
+ * time (ctl_config_merge_runtime()) go into one new generation together
+ * with the recompiled rules, published like any rule change: no worker
+ * pauses, no flow is dropped. Keys that size memory, name ports, outputs or
+ * the listener keep their running values and are reported as needing a
+ * restart. A file with any error, or rules that fail to compile, change
+ * nothing.
+ */
+static unsigned int
+ctl_config_reload(void *arg, json_t **out)
+{
+	struct ctl_app *app = arg;
+	struct ctl_config *next, *merged;
+	struct ctl_config_change ch[64];
+	struct ctl_sources *src;
+	struct mt_errors errs = { 0 };
+	json_t *applied, *restart;
+	unsigned int st;
+	char *err = NULL;
+	size_t n, i;
+	int rc;
+
+	next = malloc(sizeof(*next));
+	merged = malloc(sizeof(*merged));
+	src = malloc(sizeof(*src));
+	if (next == NULL || merged == NULL || src == NULL) {
+		free(next);
+		free(merged);
+		free(src);
+		*out = ctl_api_error("internal", "out of memory");
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	pthread_mutex_lock(&app->reload_lock);
+	ctl_config_defaults(next);
+	if (app->config_path != NULL) {
+		rc = ctl_config_load(app->config_path, next, &err);
+		if (rc != 0) {
+			*out = json_pack("{s:{s:s,s:s,s:o}}", "error",
+				"code", rc == -EINVAL ? "invalid_config" : "config_unreadable",
+				"message", "the running configuration is unchanged",
+				"errors", ctl_config_errors_json(err));
+			st = rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_CONFLICT;
+			free(err);
+			goto done;
+		}
+	}
+	ctl_apply_overrides(app, next);
+	if (!app->offline && next->dp.n_ports == 0)
+		ctl_default_ports(next);
+	n = ctl_config_diff(&app->cfg, next, ch, sizeof(ch) / sizeof(ch[0]));
+	*merged = app->cfg;
+	ctl_config_merge_runtime(merged, next);
+	ctl_sources_of(app, merged, src);
+	rc = ctl_rules_reconfigure(app->rules, &src->rp, &merged->dp, &errs);
+	globfree(&src->gl);
+	if (rc != 0) {
+		*out = json_pack("{s:{s:s,s:s,s:o}}", "error",
+			"code", rc == -EINVAL ? "invalid_rules" : "internal",
+			"message", "the running configuration and rules are unchanged",
+			"errors", ctl_rules_errors_json(&errs));
+		st = rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR;
+		mt_errors_clear(&errs);
+		goto done;
+	}
+	pthread_mutex_lock(&app->cfg_lock);
+	app->cfg = *merged;
+	pthread_mutex_unlock(&app->cfg_lock);
+	ctl_eve_set_console(app->eve, merged->console_alerts);
+	ctl_rest_set_max_body(app->rest, merged->rest_max_body);
+	applied = json_array();
+	restart = json_array();
+	for (i = 0; i < n && i < sizeof(ch) / sizeof(ch[0]); i++)
+		json_array_append_new(ch[i].runtime ? applied : restart, json_string(ch[i].path));
+	*out = json_pack("{s:b,s:I,s:I,s:o,s:o}", "reloaded", 1,
+			 "generation", (json_int_t)ctl_rules_generation(app->rules),
+			 "rules", (json_int_t)ctl_rules_count(app->rules),
+			 "applied", applied, "restart_required", restart);
+	st = MHD_HTTP_OK;
+done:
+	pthread_mutex_unlock(&app->reload_lock);
+	free(next);
+	free(merged);
+	free(src);
+	return st;
+}
+
+/* SIGHUP: the same path as POST /api/v1/config/reload. */
 static void
 ctl_sighup_reload(struct ctl_app *app)
 {
-	json_t *out = NULL;
-	unsigned int st = ctl_api_rules_reload(&app->api, &out);
+	json_t *out = NULL, *e;
+	unsigned int st = ctl_config_reload(app, &out);
+	size_t i;
 
 	if (st == 200) {
-		fprintf(stderr, "apiguard: SIGHUP: rules reloaded: generation %llu, %zu rules\n",
-			(unsigned long long)ctl_rules_generation(app->rules),
+		fprintf(stderr, "apiguard: SIGHUP: configuration and rules reloaded: generation "
+			"%llu, %zu rules\n", (unsigned long long)ctl_rules_generation(app->rules),
 			ctl_rules_count(app->rules));
+		json_array_foreach(json_object_get(out, "applied"), i, e)
+			fprintf(stderr, "apiguard: SIGHUP: applied %s\n", json_string_value(e));
+		json_array_foreach(json_object_get(out, "restart_required"), i, e)
+			fprintf(stderr, "apiguard: SIGHUP: %s changed: takes effect after a restart\n",
+				json_string_value(e));
 	} else {
-		json_t *e;
-		size_t i;
+		fprintf(stderr, "apiguard: SIGHUP: reload failed, running configuration and rules "
+			"unchanged\n");
+		json_array_foreach(json_object_get(json_object_get(out, "error"), "errors"), i, e) {
+			const char *kw = json_string_value(json_object_get(e, "keyword"));
 
-		fprintf(stderr, "apiguard: SIGHUP: reload failed, running rules unchanged\n");
-		json_array_foreach(json_object_get(json_object_get(out, "error"), "errors"), i, e)
+			if (kw == NULL)
+				kw = json_string_value(json_object_get(e, "key"));
 			fprintf(stderr, "apiguard: %s:%lld: %s: %s\n",
 				json_string_value(json_object_get(e, "file")),
 				(long long)json_integer_value(json_object_get(e, "line")),
-				json_string_value(json_object_get(e, "keyword")),
-				json_string_value(json_object_get(e, "reason")));
+				kw ? kw : "", json_string_value(json_object_get(e, "reason")));
+		}
 	}
 	json_decref(out);
 }
@@ -761,6 +947,8 @@ ctl_app_main(int argc, char **argv)
 	memset(&app, 0, sizeof(app));
 	app.checksum_override = -1;
 	pthread_mutex_init(&app.lock, NULL);
+	pthread_mutex_init(&app.cfg_lock, NULL);
+	pthread_mutex_init(&app.reload_lock, NULL);
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
 			sep = i;
@@ -782,14 +970,7 @@ ctl_app_main(int argc, char **argv)
 		free(err);
 		return 2;
 	}
-	if (app.checksum_override >= 0)
-		app.cfg.dp.checksum = (uint8_t)app.checksum_override;
-	if (app.workers_override > 0)
-		app.cfg.dp.n_workers = (uint16_t)app.workers_override;
-	if (app.log_dir_override != NULL)
-		snprintf(app.cfg.log_dir, sizeof(app.cfg.log_dir), "%s", app.log_dir_override);
-	if (app.quiet)
-		app.cfg.console_alerts = false;
+	ctl_apply_overrides(&app, &app.cfg);
 	if (mkdir(app.cfg.log_dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "apiguard: log directory %s: %s\n", app.cfg.log_dir, strerror(errno));
 		return 2;
@@ -801,15 +982,6 @@ ctl_app_main(int argc, char **argv)
 			free(err);
 			return 2;
 		}
-		/* One port, both ways: what is forwarded goes to -w (or nowhere). */
-		memset(app.cfg.dp.ports, 0, sizeof(app.cfg.dp.ports));
-		snprintf(app.cfg.dp.ports[0].name, DP_PORT_NAME_MAX, "net_pcap0");
-		app.cfg.dp.ports[0].peer = 0;
-		app.cfg.dp.n_ports = 1;
-		/* A capture replays as fast as it is read: keep the whole pool
-		 * bigger than a few bursts per descriptor ring. */
-		if (!app.rest_override)
-			app.cfg.rest_enabled = false;
 		if (ctl_offline_eal_args(&app, eal_argv, &eal_argc, eal_store, sizeof(eal_store)) != 0) {
 			fprintf(stderr, "apiguard: EAL arguments too long\n");
 			return 2;
@@ -913,6 +1085,9 @@ ctl_app_main(int argc, char **argv)
 	app.api.campaigns = app.campaigns;
 	app.api.stats = ctl_action_stats;
 	app.api.stats_arg = &app;
+	app.api.config_reload = ctl_config_reload;
+	app.api.config_reload_arg = &app;
+	app.api.cfg_lock = &app.cfg_lock;
 	app.api.start_ns = app.start_ns;
 	if (app.cfg.rest_enabled) {
 		char audit[CTL_PATH_MAX * 2 + 2];
@@ -924,8 +1099,8 @@ ctl_app_main(int argc, char **argv)
 			.audit_log = audit,
 			.max_body = app.cfg.rest_max_body,
 			.sse_heartbeat = app.cfg.rest_sse_heartbeat,
-			.max_streams = 8,
-			.max_connections = 64,
+			.max_streams = app.cfg.rest_max_streams,
+			.max_connections = app.cfg.rest_max_connections,
 		};
 
 		if (app.cfg.rest_audit_log[0] == '/')

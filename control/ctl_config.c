@@ -45,6 +45,7 @@ enum cfg_unit {
 
 #define CFG_F_POW2     0x1u   /* uint: must be a power of two (rte_ring) */
 #define CFG_F_NONEMPTY 0x2u   /* string: "" is not a valid value */
+#define CFG_F_RUNTIME  0x4u   /* a reload applies it without a restart */
 
 struct cfg_enum_name {
 	const char *name;
@@ -865,18 +866,22 @@ static const struct cfg_enum_name cfg_policy_names[] = {
 
 #define CFG_FIELD(f) .offset = offsetof(struct ctl_config, f), \
 		     .size = sizeof(((struct ctl_config *)0)->f)
-#define CFG_K_BOOL(p, f, d) \
-	{ .path = p, .type = CFG_BOOL, CFG_FIELD(f), .def = d, .set = cfg_set_scalar }
+#define CFG_K_BOOL_F(p, f, fl, d) \
+	{ .path = p, .type = CFG_BOOL, CFG_FIELD(f), .flags = fl, .def = d, .set = cfg_set_scalar }
+#define CFG_K_BOOL(p, f, d) CFG_K_BOOL_F(p, f, 0, d)
 #define CFG_K_UINT(p, f, lo, hi, u, fl, d) \
 	{ .path = p, .type = CFG_UINT, CFG_FIELD(f), .min = lo, .max = hi, .unit = u, \
 	  .flags = fl, .def = d, .set = cfg_set_scalar }
-#define CFG_K_ENUM(p, f, n, d) \
-	{ .path = p, .type = CFG_ENUM, CFG_FIELD(f), .names = n, .def = d, .set = cfg_set_scalar }
+#define CFG_K_ENUM_F(p, f, n, fl, d) \
+	{ .path = p, .type = CFG_ENUM, CFG_FIELD(f), .names = n, .flags = fl, .def = d, \
+	  .set = cfg_set_scalar }
+#define CFG_K_ENUM(p, f, n, d) CFG_K_ENUM_F(p, f, n, 0, d)
 #define CFG_K_STR(p, f, fl, chk, d) \
 	{ .path = p, .type = CFG_STRING, CFG_FIELD(f), .flags = fl, .check = chk, .def = d, \
 	  .set = cfg_set_scalar }
-#define CFG_K_LIST(p, setter, what) \
-	{ .path = p, .type = CFG_COMPLEX, .set = setter, .allowed = what }
+#define CFG_K_LIST_F(p, setter, fl, what) \
+	{ .path = p, .type = CFG_COMPLEX, .set = setter, .flags = fl, .allowed = what }
+#define CFG_K_LIST(p, setter, what) CFG_K_LIST_F(p, setter, 0, what)
 
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
@@ -892,8 +897,8 @@ static const struct cfg_enum_name cfg_policy_names[] = {
 static const struct cfg_key cfg_keys[] = {
 	CFG_K_UINT("dataplane.workers", dp.n_workers, 1, DP_MAX_WORKERS, CFG_UNIT_NONE, 0, "1"),
 	CFG_K_ENUM("dataplane.distribution", dp.distribution, cfg_dist_names, "auto"),
-	CFG_K_ENUM("dataplane.checksum", dp.checksum, cfg_csum_names, "auto"),
-	CFG_K_ENUM("dataplane.exception-policy", dp.fail_policy, cfg_policy_names, "pass"),
+	CFG_K_ENUM_F("dataplane.checksum", dp.checksum, cfg_csum_names, CFG_F_RUNTIME, "auto"),
+	CFG_K_ENUM_F("dataplane.exception-policy", dp.fail_policy, cfg_policy_names, CFG_F_RUNTIME, "pass"),
 	CFG_K_UINT("dataplane.mbufs", dp.mbufs, 1023, 16777215, CFG_UNIT_NONE, 0, "16383"),
 	CFG_K_UINT("dataplane.burst", dp.burst, 1, 512, CFG_UNIT_NONE, 0, "32"),
 	CFG_K_UINT("dataplane.rx-descriptors", dp.rx_desc, 64, 32768, CFG_UNIT_NONE, 0, "1024"),
@@ -904,43 +909,42 @@ static const struct cfg_key cfg_keys[] = {
 		   "a sequence of {name: DEVICE, peer: DEVICE}"),
 	CFG_K_UINT("dataplane.flows.max", dp.flow_max, 1024, 16777216, CFG_UNIT_NONE, 0, "65536"),
 	CFG_K_UINT("dataplane.flows.timeout-new", dp.flow_timeout_new, 1, DAY,
-		   CFG_UNIT_SECONDS, 0, "30s"),
+		   CFG_UNIT_SECONDS, CFG_F_RUNTIME, "30s"),
 	CFG_K_UINT("dataplane.flows.timeout-established", dp.flow_timeout_est, 1, 7 * DAY,
-		   CFG_UNIT_SECONDS, 0, "5m"),
+		   CFG_UNIT_SECONDS, CFG_F_RUNTIME, "5m"),
 	CFG_K_UINT("dataplane.flows.timeout-closed", dp.flow_timeout_closed, 1, DAY,
-		   CFG_UNIT_SECONDS, 0, "10s"),
+		   CFG_UNIT_SECONDS, CFG_F_RUNTIME, "10s"),
 	CFG_K_UINT("dataplane.flows.timeout-udp", dp.flow_timeout_udp, 1, DAY,
-		   CFG_UNIT_SECONDS, 0, "60s"),
+		   CFG_UNIT_SECONDS, CFG_F_RUNTIME, "60s"),
 	CFG_K_UINT("dataplane.reassembly.flow-cap", dp.reasm_flow_cap, 4 * KIB, GIB,
-		   CFG_UNIT_BYTES, 0, "256KiB"),
+		   CFG_UNIT_BYTES, CFG_F_RUNTIME, "256KiB"),
 	CFG_K_UINT("dataplane.reassembly.pool-buffers", dp.reasm_pool_bufs, 64, 16777216,
 		   CFG_UNIT_NONE, 0, "8192"),
-	CFG_K_BOOL("dataplane.reassembly.midstream", dp.midstream, "true"),
-	CFG_K_LIST("dataplane.http.ports", cfg_set_http_ports, "a sequence of ports 1..65535"),
+	CFG_K_BOOL_F("dataplane.reassembly.midstream", dp.midstream, CFG_F_RUNTIME, "true"),
+	CFG_K_LIST_F("dataplane.http.ports", cfg_set_http_ports, CFG_F_RUNTIME, "a sequence of ports 1..65535"),
 	CFG_K_UINT("dataplane.http.sessions", dp.http_sessions, 64, 16777216, CFG_UNIT_NONE, 0,
 		   "16384"),
 	CFG_K_UINT("dataplane.http.spill-size", dp.http_spill_size, KIB, MIB, CFG_UNIT_BYTES, 0,
 		   "16KiB"),
 	CFG_K_UINT("dataplane.http.spill-buffers", dp.http_spill_bufs, 16, 16777216,
 		   CFG_UNIT_NONE, 0, "1024"),
-	CFG_K_ENUM("dataplane.http.on-parse-error", dp.http_error_policy, cfg_policy_names,
+	CFG_K_ENUM_F("dataplane.http.on-parse-error", dp.http_error_policy, cfg_policy_names, CFG_F_RUNTIME,
 		   "pass"),
 	CFG_K_UINT("dataplane.alerts.ring", dp.alert_ring, 64, 1048576, CFG_UNIT_NONE, CFG_F_POW2,
 		   "8192"),
-	CFG_K_BOOL("dataplane.reject.send-rst", dp.reject_send_rst, "true"),
+	CFG_K_BOOL_F("dataplane.reject.send-rst", dp.reject_send_rst, CFG_F_RUNTIME, "true"),
 
-	CFG_K_LIST("rules.files", cfg_set_rule_files, "a sequence of rule file paths"),
-	CFG_K_LIST("rules.vars", cfg_set_vars, "a mapping of NAME: value"),
-	CFG_K_STR("rules.classification-file", classification_file, 0, NULL, ""),
-	CFG_K_STR("rules.cache-dir", rule_cache_dir, 0, NULL, ""),
+	CFG_K_LIST_F("rules.files", cfg_set_rule_files, CFG_F_RUNTIME, "a sequence of rule file paths"),
+	CFG_K_LIST_F("rules.vars", cfg_set_vars, CFG_F_RUNTIME, "a mapping of NAME: value"),
+	CFG_K_STR("rules.classification-file", classification_file, CFG_F_RUNTIME, NULL, ""),
+	CFG_K_STR("rules.cache-dir", rule_cache_dir, CFG_F_RUNTIME, NULL, ""),
 
 	CFG_K_STR("outputs.log-dir", log_dir, CFG_F_NONEMPTY, NULL, "."),
 	CFG_K_BOOL("outputs.eve.enabled", eve_enabled, "true"),
 	CFG_K_STR("outputs.eve.filename", eve_file, CFG_F_NONEMPTY, NULL, "eve.json"),
-	CFG_K_BOOL("outputs.eve.http-extended", eve_http_extended, "false"),
 	CFG_K_BOOL("outputs.stats.enabled", stats_enabled, "true"),
 	CFG_K_STR("outputs.stats.filename", stats_file, CFG_F_NONEMPTY, NULL, "stats.json"),
-	CFG_K_BOOL("outputs.console", console_alerts, "true"),
+	CFG_K_BOOL_F("outputs.console", console_alerts, CFG_F_RUNTIME, "true"),
 	CFG_K_UINT("outputs.alert-ring", alert_ring, 16, 1048576, CFG_UNIT_NONE, 0, "4096"),
 	CFG_K_STR("outputs.api-rules", api_rules_file, CFG_F_NONEMPTY, NULL, "api.rules"),
 
@@ -951,7 +955,9 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_K_STR("rest.tls-cert", rest_tls_cert, 0, NULL, ""),
 	CFG_K_STR("rest.tls-key", rest_tls_key, 0, NULL, ""),
 	CFG_K_STR("rest.audit-log", rest_audit_log, CFG_F_NONEMPTY, NULL, "audit.json"),
-	CFG_K_UINT("rest.max-body", rest_max_body, KIB, 64 * MIB, CFG_UNIT_BYTES, 0, "1MiB"),
+	CFG_K_UINT("rest.max-body", rest_max_body, KIB, 64 * MIB, CFG_UNIT_BYTES, CFG_F_RUNTIME, "1MiB"),
+	CFG_K_UINT("rest.max-connections", rest_max_connections, 4, 65536, CFG_UNIT_NONE, 0, "64"),
+	CFG_K_UINT("rest.max-streams", rest_max_streams, 1, 1024, CFG_UNIT_NONE, 0, "8"),
 	CFG_K_UINT("rest.sse-heartbeat", rest_sse_heartbeat, 1, 3600, CFG_UNIT_SECONDS, 0, "15s"),
 };
 
@@ -1250,4 +1256,100 @@ io_error:
 	if (err != NULL && asprintf(err, "%s: %s", path, strerror(-ret)) < 0)
 		*err = NULL;
 	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* reload: what changed, and what applies without a restart */
+
+/* Whether key @p k holds the same value in @p a and @p b. */
+static bool
+cfg_key_equal(const struct cfg_key *k, const struct ctl_config *a, const struct ctl_config *b)
+{
+	size_t i;
+
+	switch (k->type) {
+	case CFG_STRING:
+		return strcmp((const char *)a + k->offset, (const char *)b + k->offset) == 0;
+	case CFG_BOOL:
+	case CFG_UINT:
+	case CFG_ENUM:
+		return memcmp((const char *)a + k->offset, (const char *)b + k->offset,
+			      k->size) == 0;
+	case CFG_COMPLEX:
+		break;
+	}
+	if (strcmp(k->path, "dataplane.ports") == 0) {
+		if (a->dp.n_ports != b->dp.n_ports)
+			return false;
+		for (i = 0; i < a->dp.n_ports; i++)
+			if (strcmp(a->dp.ports[i].name, b->dp.ports[i].name) != 0 ||
+			    a->dp.ports[i].peer != b->dp.ports[i].peer)
+				return false;
+		return true;
+	}
+	if (strcmp(k->path, "dataplane.http.ports") == 0)
+		return memcmp(a->dp.http_ports, b->dp.http_ports, sizeof(a->dp.http_ports)) == 0;
+	if (strcmp(k->path, "rules.files") == 0) {
+		if (a->n_rule_files != b->n_rule_files)
+			return false;
+		for (i = 0; i < a->n_rule_files; i++)
+			if (strcmp(a->rule_files[i], b->rule_files[i]) != 0)
+				return false;
+		return true;
+	}
+	if (strcmp(k->path, "rules.vars") == 0) {
+		if (a->n_vars != b->n_vars)
+			return false;
+		for (i = 0; i < a->n_vars; i++)
+			if (strcmp(a->vars[i].name, b->vars[i].name) != 0 ||
+			    strcmp(a->vars[i].value, b->vars[i].value) != 0)
+				return false;
+		return true;
+	}
+	return true;
+}
+
+/* Copy key @p k's value from @p from into @p to. */
+static void
+cfg_key_copy(const struct cfg_key *k, struct ctl_config *to, const struct ctl_config *from)
+{
+	if (k->type != CFG_COMPLEX) {
+		memcpy((char *)to + k->offset, (const char *)from + k->offset, k->size);
+	} else if (strcmp(k->path, "dataplane.http.ports") == 0) {
+		memcpy(to->dp.http_ports, from->dp.http_ports, sizeof(to->dp.http_ports));
+	} else if (strcmp(k->path, "rules.files") == 0) {
+		memcpy(to->rule_files, from->rule_files, sizeof(to->rule_files));
+		to->n_rule_files = from->n_rule_files;
+	} else if (strcmp(k->path, "rules.vars") == 0) {
+		memcpy(to->vars, from->vars, sizeof(to->vars));
+		to->n_vars = from->n_vars;
+	}
+}
+
+size_t
+ctl_config_diff(const struct ctl_config *running, const struct ctl_config *next,
+		struct ctl_config_change *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < CFG_N_KEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (cfg_key_equal(k, running, next))
+			continue;
+		if (n < max) {
+			out[n].path = k->path;
+			out[n].runtime = (k->flags & CFG_F_RUNTIME) != 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+void
+ctl_config_merge_runtime(struct ctl_config *running, const struct ctl_config *next)
+{
+	for (size_t i = 0; i < CFG_N_KEYS; i++)
+		if (cfg_keys[i].flags & CFG_F_RUNTIME)
+			cfg_key_copy(&cfg_keys[i], running, next);
 }

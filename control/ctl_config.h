@@ -43,7 +43,6 @@ struct ctl_config {
 	char log_dir[CTL_PATH_MAX];               /**< default "." */
 	bool eve_enabled;
 	char eve_file[CTL_PATH_MAX];              /**< relative to log_dir; default "eve.json" */
-	bool eve_http_extended;                   /**< add request/response headers to alerts */
 	bool stats_enabled;
 	char stats_file[CTL_PATH_MAX];            /**< default "stats.json" */
 	bool console_alerts;                      /**< print one line per alert to stdout */
@@ -57,6 +56,8 @@ struct ctl_config {
 	char rest_audit_log[CTL_PATH_MAX];        /**< JSON lines of every change; relative to log_dir; default "audit.json" */
 	uint32_t rest_max_body;                   /**< bytes; larger request bodies get 413 */
 	uint32_t rest_sse_heartbeat;              /**< seconds between SSE heartbeats */
+	uint32_t rest_max_connections;            /**< concurrent connections (libmicrohttpd limit) */
+	uint32_t rest_max_streams;                /**< concurrent GET /alerts/stream clients */
 	uint32_t alert_ring;                      /**< recent alerts kept for GET /alerts */
 	char api_rules_file[CTL_PATH_MAX];        /**< rules added through the API; relative to log_dir; default "api.rules" */
 };
@@ -81,5 +82,28 @@ int ctl_config_load(const char *path, struct ctl_config *c, char **err);
 /** As ctl_config_load() but from memory; @p origin names the text in errors. */
 int ctl_config_load_string(const char *yaml, size_t len, const char *origin,
 			   struct ctl_config *c, char **err);
+
+/** One key whose value differs between two configurations. */
+struct ctl_config_change {
+	const char *path;   /**< dotted key, e.g. "dataplane.exception-policy" (static) */
+	bool runtime;       /**< a reload applies it; otherwise it needs a restart */
+};
+
+/**
+ * Compare the running configuration with a newly loaded one.
+ * @param out  receives at most @p max changes, in key-table order
+ * @return the number of keys that differ (may exceed @p max)
+ */
+size_t ctl_config_diff(const struct ctl_config *running, const struct ctl_config *next,
+		       struct ctl_config_change *out, size_t max);
+
+/**
+ * Copy into @p running every key of @p next that a reload applies at run
+ * time (policies, checksum mode, flow timeouts, reassembly cap, midstream,
+ * HTTP ports, send-rst, rule files/variables/classification/cache, console
+ * alerts, REST body limit and SSE heartbeat); keys that need a restart keep
+ * their running values.
+ */
+void ctl_config_merge_runtime(struct ctl_config *running, const struct ctl_config *next);
 
 #endif /* CTL_CONFIG_H */

@@ -217,8 +217,15 @@ ctl_eve_write(struct ctl_eve *e, const struct dp_alert *a, json_t *o)
 			free(s);
 		}
 	}
-	if (e->console)
+	if (__atomic_load_n(&e->console, __ATOMIC_RELAXED))
 		ctl_eve_console(a);
+}
+
+void
+ctl_eve_set_console(struct ctl_eve *e, bool console)
+{
+	if (e != NULL)
+		__atomic_store_n(&e->console, console, __ATOMIC_RELAXED);
 }
 
 void

@@ -24,6 +24,9 @@ struct ctl_eve;
  */
 struct ctl_eve *ctl_eve_open(const char *path, bool console);
 
+/** Configuration reload: print console lines or not from now on. */
+void ctl_eve_set_console(struct ctl_eve *e, bool console);
+
 /** Flush and close. */
 void ctl_eve_close(struct ctl_eve *e);
 

@@ -35,6 +35,7 @@ struct ctl_rest {
 	size_t max_body;
 	unsigned int heartbeat_ms;
 	unsigned int max_streams;
+	unsigned int max_connections;
 	unsigned int n_streams;       /* atomic */
 	int stopping;                 /* atomic */
 	unsigned int port;
@@ -51,6 +52,7 @@ struct ctl_req {
 	enum ctl_role role;
 	char token_id[9];
 	char client[INET6_ADDRSTRLEN];
+	size_t max_body;              /* the limit when the request began */
 };
 
 /* ---- routing ---------------------------------------------------------------- */
@@ -103,6 +105,7 @@ ctl_rest_match(const char *url, unsigned int *allowed, const char **arg)
 		{ "/api/v1/openapi.json", CTL_R_OPENAPI, CTL_M_GET },
 		{ "/api/v1/rules", CTL_R_RULES, CTL_M_GET | CTL_M_POST },
 		{ "/api/v1/rules/reload", CTL_R_RULES_RELOAD, CTL_M_POST },
+		{ "/api/v1/config/reload", CTL_R_CONFIG_RELOAD, CTL_M_POST },
 		{ "/api/v1/alerts", CTL_R_ALERTS, CTL_M_GET },
 		{ "/api/v1/alerts/stream", CTL_R_ALERTS_STREAM, CTL_M_GET },
 		{ "/api/v1/attack/layer", CTL_R_LAYER, CTL_M_GET },
@@ -499,6 +502,7 @@ ctl_rest_dispatch(struct ctl_rest *r, struct MHD_Connection *c, struct ctl_req *
 		}
 		break;
 	case CTL_R_RULES_RELOAD: st = ctl_api_rules_reload(api, &out); break;
+	case CTL_R_CONFIG_RELOAD: st = ctl_api_config_reload(api, &out); break;
 	case CTL_R_ENDPOINTS: st = ctl_api_endpoints(api, ctl_rest_arg(c, "format"), &out); break;
 	case CTL_R_OPENAPI_IMPORT:
 		st = ctl_api_openapi_import(api, ctl_rest_ctype(c), q->body, q->len, &out);
@@ -662,10 +666,10 @@ ctl_rest_first(struct ctl_rest *r, struct MHD_Connection *c, struct ctl_req *q,
 
 		errno = 0;
 		v = strtoull(cl, &end, 10);
-		if (errno != 0 || *end != '\0' || v > r->max_body) {
+		if (errno != 0 || *end != '\0' || v > q->max_body) {
 			st = MHD_HTTP_CONTENT_TOO_LARGE;
 			err = ctl_api_error("too_large", "request bodies are limited to %zu bytes",
-					    r->max_body);
+					    q->max_body);
 		}
 	}
 	if (st == 0)
@@ -689,6 +693,8 @@ ctl_rest_handler(void *cls, struct MHD_Connection *c, const char *url, const cha
 		if (q == NULL)
 			return MHD_NO;
 		*state = q;
+		/* A reload may change the limit: one request keeps one. */
+		q->max_body = __atomic_load_n(&r->max_body, __ATOMIC_RELAXED);
 		return ctl_rest_first(r, c, q, url, method);
 	}
 	if (q->replied) {
@@ -696,17 +702,17 @@ ctl_rest_handler(void *cls, struct MHD_Connection *c, const char *url, const cha
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (q->len + *upload_size > r->max_body) {
+		if (q->len + *upload_size > q->max_body) {
 			q->too_large = true;
 		} else {
 			if (q->len + *upload_size + 1 > q->cap) {
 				size_t cap = (q->len + *upload_size + 1) * 2;
-				char *b = realloc(q->body, cap > r->max_body + 1 ? r->max_body + 1 : cap);
+				char *b = realloc(q->body, cap > q->max_body + 1 ? q->max_body + 1 : cap);
 
 				if (b == NULL)
 					return MHD_NO;
 				q->body = b;
-				q->cap = cap > r->max_body + 1 ? r->max_body + 1 : cap;
+				q->cap = cap > q->max_body + 1 ? q->max_body + 1 : cap;
 			}
 			memcpy(q->body + q->len, upload, *upload_size);
 			q->len += *upload_size;
@@ -720,7 +726,7 @@ ctl_rest_handler(void *cls, struct MHD_Connection *c, const char *url, const cha
 		ctl_rest_audit(r, q, method, url, MHD_HTTP_CONTENT_TOO_LARGE);
 		return ctl_rest_json(c, MHD_HTTP_CONTENT_TOO_LARGE,
 				     ctl_api_error("too_large", "request bodies are limited to %zu bytes",
-						   r->max_body), NULL);
+						   q->max_body), NULL);
 	}
 	return ctl_rest_dispatch(r, c, q, method, url);
 }
@@ -874,6 +880,7 @@ ctl_rest_start(const struct ctl_rest_params *p, struct ctl_api *api, char **err)
 	r->max_body = p->max_body ? p->max_body : (1u << 20);
 	r->heartbeat_ms = (p->sse_heartbeat ? p->sse_heartbeat : 15) * 1000u;
 	r->max_streams = p->max_streams ? p->max_streams : 8;
+	r->max_connections = p->max_connections ? p->max_connections : 64u;
 	if (r->heartbeat_ms / 1000u * 2 > timeout)
 		timeout = r->heartbeat_ms / 1000u * 2;
 	if (p->tokens_file != NULL && p->tokens_file[0] != '\0') {
@@ -912,7 +919,7 @@ ctl_rest_start(const struct ctl_rest_params *p, struct ctl_api *api, char **err)
 		flags |= MHD_USE_IPv6;
 	r->d = MHD_start_daemon(flags, 0, NULL, NULL, ctl_rest_handler, r,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_CONNECTION_LIMIT, p->max_connections ? p->max_connections : 64u,
+		MHD_OPTION_CONNECTION_LIMIT, r->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CTL_REST_CONN_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, ctl_rest_completed, r,
@@ -929,6 +936,13 @@ ctl_rest_start(const struct ctl_rest_params *p, struct ctl_api *api, char **err)
 	info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
 	r->port = info != NULL ? info->port : 0;
 	return r;
+}
+
+void
+ctl_rest_set_max_body(struct ctl_rest *r, size_t max_body)
+{
+	if (r != NULL && max_body > 0)
+		__atomic_store_n(&r->max_body, max_body, __ATOMIC_RELAXED);
 }
 
 void

@@ -44,6 +44,10 @@ struct ctl_rest *ctl_rest_start(const struct ctl_rest_params *p, struct ctl_api 
 /** Stop (ends streams, joins connection threads) and free. NULL is fine. */
 void ctl_rest_stop(struct ctl_rest *r);
 
+/** Configuration reload: the request body limit for requests that begin
+ * from now on (NULL @p r: nothing). */
+void ctl_rest_set_max_body(struct ctl_rest *r, size_t max_body);
+
 /** Port actually bound (useful with port 0). */
 unsigned int ctl_rest_port(const struct ctl_rest *r);
 
@@ -72,6 +76,7 @@ enum ctl_route {
 	CTL_R_CAMPAIGNS,
 	CTL_R_CAMPAIGN,      /**< /api/v1/campaigns/{id} */
 	CTL_R_CAMPAIGN_LAYER, /**< /api/v1/campaigns/{id}/layer */
+	CTL_R_CONFIG_RELOAD, /**< POST /api/v1/config/reload */
 };
 
 /** Method bits for ctl_rest_match(). */

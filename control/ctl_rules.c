@@ -19,8 +19,10 @@ struct ctl_rules {
 	pthread_mutex_t lock;        /* everything below except the atomics */
 	char **files;                /* rule files, then (when used) the API rules file */
 	size_t n_files;
-	struct mt_var *vars;
+	struct mt_var *vars;         /* names and values owned (strdup) */
 	size_t n_vars;
+	char *classification;        /* owned; NULL: built in */
+	char *cache_dir;             /* owned; NULL: none */
 	struct mt_engine_params ep;
 	char *store;                 /* API rules file, NULL: not persisted */
 	char *candidate;             /* store + ".tmp" */
@@ -39,6 +41,9 @@ struct ctl_rules {
 	/* Behaviour detector settings every new generation carries (one
 	 * worker context per worker), NULL: workers use their own defaults. */
 	struct mt_behav_params *behav;
+	/* Data-plane run-time settings every new generation carries (set by a
+	 * configuration reload), NULL: the plane's own. */
+	struct dp_params *rt;
 };
 
 /*
@@ -58,6 +63,7 @@ struct ctl_match {
 struct ctl_gen {
 	struct dp_gen g;
 	struct ctl_match *m;
+	struct dp_params params;   /* g.params points here when settings are carried */
 };
 
 static struct ctl_gen *
@@ -109,6 +115,10 @@ ctl_gen_wrap(struct ctl_rules *r, struct ctl_match *m, const struct mt_behav_par
 	cg->m = m;
 	m->refs++;
 	cg->g.engine = m->engine;
+	if (r->rt != NULL) {
+		cg->params = *r->rt;
+		cg->g.params = &cg->params;
+	}
 	for (i = 0; i < r->n_workers; i++)
 		cg->g.scratch[i] = m->scratch[i];
 	for (i = 0; bp != NULL && i < r->n_workers; i++) {
@@ -123,6 +133,66 @@ ctl_gen_wrap(struct ctl_rules *r, struct ctl_match *m, const struct mt_behav_par
 	}
 	cg->g.id = r->gen_id + 1;
 	return &cg->g;
+}
+
+/* Free the rule sources (files, variables, classification, cache dir). */
+static void
+ctl_sources_free(struct ctl_rules *r)
+{
+	size_t i;
+
+	for (i = 0; r->files != NULL && i < r->n_files; i++)
+		free(r->files[i]);
+	free(r->files);
+	for (i = 0; r->vars != NULL && i < r->n_vars; i++) {
+		free((char *)r->vars[i].name);
+		free((char *)r->vars[i].value);
+	}
+	free(r->vars);
+	free(r->classification);
+	free(r->cache_dir);
+	r->files = NULL;
+	r->vars = NULL;
+	r->classification = r->cache_dir = NULL;
+	r->n_files = r->n_vars = 0;
+	memset(&r->ep, 0, sizeof(r->ep));
+}
+
+/* Own copies of @p p's sources; on failure (-ENOMEM) they are all freed. */
+static int
+ctl_sources_set(struct ctl_rules *r, const struct ctl_rules_params *p)
+{
+	size_t i;
+
+	r->files = calloc(p->n_files + 1, sizeof(*r->files));
+	r->vars = calloc(p->n_vars + 1, sizeof(*r->vars));
+	if (r->files == NULL || r->vars == NULL)
+		goto nomem;
+	for (i = 0; i < p->n_files; i++) {
+		r->files[i] = strdup(p->files[i]);
+		if (r->files[i] == NULL)
+			goto nomem;
+		r->n_files++;
+	}
+	for (i = 0; i < p->n_vars; i++) {
+		r->vars[i].name = strdup(p->vars[i].name);
+		r->vars[i].value = strdup(p->vars[i].value);
+		r->n_vars++;
+		if (r->vars[i].name == NULL || r->vars[i].value == NULL)
+			goto nomem;
+	}
+	if ((p->classification_file != NULL &&
+	     (r->classification = strdup(p->classification_file)) == NULL) ||
+	    (p->cache_dir != NULL && (r->cache_dir = strdup(p->cache_dir)) == NULL))
+		goto nomem;
+	r->ep.vars = r->vars;
+	r->ep.n_vars = r->n_vars;
+	r->ep.classification_file = r->classification;
+	r->ep.cache_dir = r->cache_dir;
+	return 0;
+nomem:
+	ctl_sources_free(r);
+	return -ENOMEM;
 }
 
 static void
@@ -406,23 +476,8 @@ ctl_rules_create(const struct ctl_rules_params *p, struct mt_errors *errs)
 	if (r == NULL)
 		return NULL;
 	pthread_mutex_init(&r->lock, NULL);
-	r->files = calloc(p->n_files + 1, sizeof(*r->files));
-	r->vars = calloc(p->n_vars + 1, sizeof(*r->vars));
-	if (r->files == NULL || r->vars == NULL)
+	if (ctl_sources_set(r, p) != 0)
 		goto nomem;
-	for (i = 0; i < p->n_files; i++) {
-		r->files[i] = strdup(p->files[i]);
-		if (r->files[i] == NULL)
-			goto nomem;
-		r->n_files++;
-	}
-	if (p->n_vars > 0)
-		memcpy(r->vars, p->vars, p->n_vars * sizeof(*r->vars));
-	r->n_vars = p->n_vars;
-	r->ep.vars = r->vars;
-	r->ep.n_vars = r->n_vars;
-	r->ep.classification_file = p->classification_file;
-	r->ep.cache_dir = p->cache_dir;
 	r->n_workers = p->n_workers;
 	if (p->store_path != NULL) {
 		r->store = strdup(p->store_path);
@@ -485,10 +540,8 @@ ctl_rules_destroy(struct ctl_rules *r)
 		ctl_gen_free(r->retired[i], r->n_workers);
 	free(r->retired);
 	ctl_gen_free(r->cur, r->n_workers);
-	for (i = 0; r->files != NULL && i < r->n_files; i++)
-		free(r->files[i]);
-	free(r->files);
-	free(r->vars);
+	ctl_sources_free(r);
+	free(r->rt);
 	ctl_list_free(r->api, r->n_api);
 	free(r->store);
 	free(r->candidate);
@@ -680,6 +733,64 @@ ctl_rules_reload(struct ctl_rules *r, struct mt_errors *errs)
 	rc = ctl_rules_commit(r, list, r->n_api, errs);
 	if (rc != 0)
 		ctl_list_free(list, r->n_api);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+int
+ctl_rules_reconfigure(struct ctl_rules *r, const struct ctl_rules_params *p,
+		      const struct dp_params *rt, struct mt_errors *errs)
+{
+	struct ctl_rules saved;
+	struct dp_params *rt_copy = NULL, *rt_old;
+	struct ctl_api_rule *list;
+	int rc;
+
+	if (rt != NULL) {
+		rt_copy = malloc(sizeof(*rt_copy));
+		if (rt_copy == NULL)
+			return -ENOMEM;
+		*rt_copy = *rt;
+	}
+	pthread_mutex_lock(&r->lock);
+	list = ctl_list_copy(r, 0);
+	if (list == NULL) {
+		pthread_mutex_unlock(&r->lock);
+		free(rt_copy);
+		return -ENOMEM;
+	}
+	/* Swap in the new sources and settings; put the old ones back if the
+	 * new generation cannot be built. */
+	saved = *r;
+	r->files = NULL;
+	r->vars = NULL;
+	r->classification = r->cache_dir = NULL;
+	r->n_files = r->n_vars = 0;
+	rt_old = r->rt;
+	r->rt = rt_copy;
+	rc = ctl_sources_set(r, p);
+	if (rc == 0)
+		rc = ctl_rules_commit(r, list, r->n_api, errs);
+	else
+		ctl_err(errs, "", 0, "rules", "%s", strerror(-rc));
+	if (rc != 0) {
+		ctl_list_free(list, r->n_api);
+		ctl_sources_free(r);
+		r->files = saved.files;
+		r->n_files = saved.n_files;
+		r->vars = saved.vars;
+		r->n_vars = saved.n_vars;
+		r->classification = saved.classification;
+		r->cache_dir = saved.cache_dir;
+		r->ep = saved.ep;
+		r->rt = rt_old;
+		free(rt_copy);
+	} else {
+		struct ctl_rules old = saved;
+
+		ctl_sources_free(&old);
+		free(rt_old);
+	}
 	pthread_mutex_unlock(&r->lock);
 	return rc;
 }

@@ -50,6 +50,16 @@ struct ctl_rules;
  */
 struct ctl_rules *ctl_rules_create(const struct ctl_rules_params *p, struct mt_errors *errs);
 
+/**
+ * Configuration reload: new rule sources (files, variables, classification
+ * file, cache dir) and data-plane run-time settings (@p rt, NULL: the
+ * plane's own), compiled into one generation with the API rules and
+ * published like any other change. On failure (-EINVAL with @p errs, or
+ * -ENOMEM) the running generation and the previous sources stay.
+ */
+int ctl_rules_reconfigure(struct ctl_rules *r, const struct ctl_rules_params *p,
+			  const struct dp_params *rt, struct mt_errors *errs);
+
 /** Free every generation. The data plane must be stopped (or never started). */
 void ctl_rules_destroy(struct ctl_rules *r);
 

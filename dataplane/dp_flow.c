@@ -132,6 +132,15 @@ dp_flow_table_create(const char *name, uint32_t max,
 	return t;
 }
 
+void
+dp_flow_set_timeouts(struct dp_flow_table *t, const uint32_t timeouts_s[DP_FLOW__CLASSES])
+{
+	int i;
+
+	for (i = 0; i < DP_FLOW__CLASSES; i++)
+		t->timeout_ns[i] = (uint64_t)timeouts_s[i] * 1000000000ull;
+}
+
 /* Unlink and delete one flow; the release hook runs first. */
 static void
 dp_flow_remove(struct dp_flow_table *t, struct dp_flow *f)

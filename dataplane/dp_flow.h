@@ -106,6 +106,12 @@ struct dp_flow_table *dp_flow_table_create(const char *name, uint32_t max,
 					   int socket, uint16_t worker_id,
 					   dp_flow_release_fn release, void *arg);
 
+/**
+ * Change the timeout of each class (configuration reload). Every flow of a
+ * class shares its timeout, so the LRU lists stay ordered by expiry.
+ */
+void dp_flow_set_timeouts(struct dp_flow_table *t, const uint32_t timeouts_s[DP_FLOW__CLASSES]);
+
 /** Release every flow (calling the release hook) and free the table. */
 void dp_flow_table_destroy(struct dp_flow_table *t);
 

@@ -202,6 +202,7 @@ dp_worker_create(struct dp_plane *dp, uint16_t id, unsigned int lcore, char **er
 	w->lcore = lcore;
 	w->sh = &dp->sh;
 	w->p = &dp->p;
+	w->base_p = &dp->p;
 	w->bounce = rte_malloc_socket("dp_bounce", 16384, 64, socket);
 	w->bounce_reasm = rte_malloc_socket("dp_bounce_reasm", DP_REASM_BOUNCE, 64, socket);
 	w->frag_tbl = rte_ip_frag_table_create(DP_FRAG_BUCKETS, DP_FRAG_BUCKET_ENTRIES,
@@ -346,7 +347,8 @@ dp_plane_create(const struct dp_params *p, char **err)
 	dp->p = *p;
 	dp->sh.p = &dp->p;
 	dp->sh.ts_dynfield = -1;
-	dp->sh.csum_check = p->checksum != DP_CSUM_NONE;
+	/* "auto has not given up": mode changes at reload keep it meaningful. */
+	dp->sh.csum_check = true;
 	dp->sh.tsc_hz = rte_get_tsc_hz();
 	dp->sh.tsc_base = rte_rdtsc();
 	dp->sh.wall_base_ns = dp_wall_ns();

@@ -35,6 +35,12 @@ struct dp_gen {
 	/** Behaviour worker contexts [worker id], or NULL: the workers' own
 	 * (defaults). Set when detector settings change; owned by the gen. */
 	struct mt_behav_worker *behav[DP_MAX_WORKERS];
+	/** Run-time settings this generation carries (configuration reload:
+	 * policies, checksum mode, flow timeouts, reassembly cap, midstream,
+	 * HTTP ports), or NULL: the ones the plane was created with. Only the
+	 * keys a reload applies (CFG_F_RUNTIME in control/ctl_config.c) may
+	 * differ from those: sizes and ports stay as created. */
+	const struct dp_params *params;
 };
 
 /** Most bytes of each HTTP field copied into an alert record. */

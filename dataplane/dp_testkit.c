@@ -162,6 +162,7 @@ dp_tk_worker_create(struct dp_testkit *k, char **err)
 	w->lcore = rte_lcore_id();
 	w->sh = &k->sh;
 	w->p = &k->p.dp;
+	w->base_p = &k->p.dp;
 	w->bounce = rte_malloc_socket("dp_tk_bounce", DP_TK_BOUNCE, 64, socket);
 	snprintf(name, sizeof(name), "%s_fl", k->name);
 	w->flows = dp_flow_table_create(name, p->flow_max, timeouts, socket, 0,

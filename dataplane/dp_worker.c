@@ -752,7 +752,7 @@ dp_worker_tcp(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	uint64_t ovl, pool_ex;
 
-	if (w->p->checksum != DP_CSUM_NONE && sh->csum_check) {
+	if (w->p->checksum == DP_CSUM_ALL || (w->p->checksum == DP_CSUM_AUTO && sh->csum_check)) {
 		if (dp_pkt_verify_csum(frame, &pk) != 0) {
 			/* An end host drops it: so must reassembly, or an attacker
 			 * could feed us bytes the server never sees. */
@@ -1101,6 +1101,36 @@ dp_worker_csum_auto(struct dp_worker *w)
 		w->sh->csum_check = false;
 }
 
+/*
+ * A new generation may carry new run-time settings (configuration
+ * reload). Applied between bursts, so a packet sees one set of settings;
+ * flows keep their state, only their class timeouts and the reassembly
+ * cap change.
+ */
+static void
+dp_worker_apply_params(struct dp_worker *w)
+{
+	const struct dp_params *p = w->gen != NULL && w->gen->params != NULL ?
+		w->gen->params : w->base_p;
+
+	w->params_gen = w->gen;
+	if (p == NULL || p == w->p)
+		return;
+	w->p = p;
+	w->tcp.flow_cap_bytes = p->reasm_flow_cap;
+	w->tcp.midstream = p->midstream;
+	{
+		uint32_t timeouts[DP_FLOW__CLASSES] = {
+			[DP_FLOW_NEW] = p->flow_timeout_new,
+			[DP_FLOW_EST] = p->flow_timeout_est,
+			[DP_FLOW_CLOSED] = p->flow_timeout_closed,
+			[DP_FLOW_UDP] = p->flow_timeout_udp,
+		};
+
+		dp_flow_set_timeouts(w->flows, timeouts);
+	}
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -1127,6 +1157,8 @@ dp_worker_main(void *arg)
 		/* One generation per burst: picked up here, released by the
 		 * quiescent-state report below. */
 		w->gen = __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE);
+		if (w->gen != w->params_gen)
+			dp_worker_apply_params(w);
 		if (sh->software) {
 			n = (uint16_t)rte_ring_sc_dequeue_burst(w->in_ring, (void **)pkts, burst, NULL);
 			if (n > 0)
@@ -1163,6 +1195,8 @@ dp_worker_main(void *arg)
 	/* Shutdown: end every flow so open transactions are reported, then
 	 * push out what the flush produced. */
 	w->gen = __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE);
+	if (w->gen != w->params_gen)
+		dp_worker_apply_params(w);
 	dp_flow_flush_all(w->flows);
 	dp_worker_flush_tx(w);
 	rte_rcu_qsbr_thread_offline(sh->qsbr, w->id);

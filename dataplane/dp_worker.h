@@ -78,6 +78,8 @@ struct dp_worker {
 	struct dp_behav_item behav_item;       /* staging for a submit */
 	const struct mt_rule_info *behav_hits[MT_BEHAV_REQ_HITS];
 	struct dp_gen *gen;                    /* generation in use this burst */
+	const struct dp_gen *params_gen;       /* generation whose settings are applied */
+	const struct dp_params *base_p;        /* settings at creation (gen->params NULL) */
 	struct mt_result res;
 	struct mt_txn ev_txn;                  /* view handed to engine-event alerts */
 	struct mt_flow_tuple ev_tuple;         /* events without a flow (fragments) */

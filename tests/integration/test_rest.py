@@ -201,7 +201,7 @@ def main():
     try:
         if not check(wait_ready(c, p), 'apiguard ready'):
             return 1
-        run_checks(c, d, p, outdir)
+        run_checks(c, d, p, outdir, cfg, base_cfg, tokens)
     finally:
         rc = stop(p) if p.poll() is None else p.returncode
     check(rc == 0, 'clean exit (%s)' % rc)
@@ -224,7 +224,7 @@ def main():
     return 1 if failures else 0
 
 
-def run_checks(c, d, p, outdir):
+def run_checks(c, d, p, outdir, cfg, base_cfg, tokens):
     # ---- auth and errors -------------------------------------------------
     st, j, _, _ = c.req('GET', '/healthz')
     check(st == 200 and j['status'] == 'ok', 'healthz without token')
@@ -370,11 +370,86 @@ def run_checks(c, d, p, outdir):
           denied[0]['client'] == '127.0.0.1', 'audit: denied write by the read token')
     check(ok and ok[0]['role'] == 'admin' and len(ok[0]['token']) == 8 and ok[0]['method'] == 'POST'
           and ok[0]['path'] == '/api/v1/rules' and 'time' in ok[0], 'audit: admin change')
+    config_reload_checks(c, p, cfg, base_cfg, tokens)
     behaviour_checks(c, d)
     dashboard(c, outdir)
 
 
 HTTP_METHODS = {'get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'}
+
+
+def config_reload_checks(c, p, cfg, base_cfg, tokens):
+    """POST /api/v1/config/reload and SIGHUP re-read the YAML file: run-time
+    keys are applied in one generation, the others reported; a bad file
+    changes nothing; the data plane follows (HTTP ports)."""
+    def write(extra):
+        with open(cfg, 'w') as f:
+            f.write(base_cfg % (PORT, tokens) + extra)
+
+    def http_txns():
+        return stats(c)['total'].get('http_txn_done', 0)
+
+    st, j, _, _ = c.req('POST', '/api/v1/config/reload', READ)
+    check(st == 403, 'config reload with the read token: 403')
+    g0 = c.get('/api/v1/status')[1]['rules']['generation']
+    # dataplane keys go into the existing mapping: rewrite the whole file.
+    with open(cfg, 'w') as f:
+        f.write((base_cfg % (PORT, tokens)).replace(
+            '  flows:\n    max: 1024\n',
+            '  exception-policy: drop\n  flows:\n    max: 2048\n    timeout-established: 2m\n')
+            + 'rules:\n  vars:\n    TEST_NET: "[198.18.0.0/15]"\n')
+    st, j, _, _ = c.req('POST', '/api/v1/config/reload', ADMIN)
+    check(st == 200 and j.get('generation') == g0 + 1 and
+          set(j.get('applied', [])) == {'dataplane.exception-policy',
+                                        'dataplane.flows.timeout-established', 'rules.vars'} and
+          j.get('restart_required') == ['dataplane.flows.max'],
+          'config reload: run-time keys applied, flows.max needs a restart (%s %s)' % (st, j))
+    st, j, _, _ = c.get('/api/v1/config', READ)
+    check(st == 200 and j['dataplane']['exception-policy'] == 'drop' and
+          j['dataplane']['flows']['timeout-established'] == 120 and
+          j['dataplane']['flows']['max'] == 1024 and j['rules']['vars'].get('TEST_NET'),
+          'GET /config shows the reloaded run-time keys and the running flows.max')
+
+    # A bad file: 400 naming the line and key; nothing changes.
+    with open(cfg, 'w') as f:
+        f.write('dataplane:\n  exception-policy: maybe\n')
+    st, j, _, _ = c.req('POST', '/api/v1/config/reload', ADMIN)
+    e = (j.get('error', {}).get('errors') or [{}])[0]
+    check(st == 400 and j['error']['code'] == 'invalid_config' and e.get('line') == 2 and
+          e.get('key') == 'dataplane.exception-policy',
+          'bad config: 400 with line and key (%s)' % j)
+    check(c.get('/api/v1/config', READ)[1]['dataplane']['exception-policy'] == 'drop' and
+          c.get('/api/v1/status')[1]['rules']['generation'] == g0 + 1,
+          'bad config: running configuration and generation unchanged')
+
+    # The data plane follows: with HTTP parsing only on port 1, new flows
+    # are no longer parsed; back to all ports, they are again.
+    write('')
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, 'w') as f:
+        f.write(text.replace('  flows:\n', '  http:\n    ports: [1]\n  flows:\n', 1))
+    st, j, _, _ = c.req('POST', '/api/v1/config/reload', ADMIN)
+    check(st == 200 and 'dataplane.http.ports' in j.get('applied', []),
+          'config reload: http.ports applied (%s)' % j)
+    time.sleep(3)    # flows created before the reload end
+    a = http_txns()
+    time.sleep(3)
+    off = http_txns() - a
+    write('')
+    p.send_signal(signal.SIGHUP)
+    t0 = time.time()
+    while time.time() - t0 < 10 and \
+            c.get('/api/v1/config', READ)[1]['dataplane']['http']['ports'] != []:
+        time.sleep(0.1)
+    check(c.get('/api/v1/config', READ)[1]['dataplane']['exception-policy'] == 'pass',
+          'SIGHUP reloads the configuration file')
+    time.sleep(1)
+    a = http_txns()
+    time.sleep(3)
+    on = http_txns() - a
+    check(on > 100 and off * 20 < on,
+          'data plane follows http.ports: %d transactions in 3 s while off, %d on' % (off, on))
 
 
 def openapi3_problems(doc):

@@ -498,6 +498,85 @@ test_metrics(void)
 	json_decref(info);
 }
 
+/* Configuration reload at the rules level: new variables and run-time
+ * settings in one generation; a bad variable changes nothing. */
+static void
+test_reconfigure(void)
+{
+	const char *files[1] = { file_rules };
+	struct mt_var v1[1] = { { "SRV", "198.18.0.0/15" } }, bad[1] = { { "SRV", "[198.18.0.0/15" } };
+	struct ctl_rules_params p = {
+		.files = files, .n_files = 1, .vars = v1, .n_vars = 1, .n_workers = 2,
+	};
+	struct mt_errors errs = { 0 };
+	struct dp_params rt;
+	struct ctl_rules *r;
+	struct ctl_api api = { .cfg = &cfg };
+	json_t *out;
+	uint64_t gen;
+	FILE *f;
+
+	setup_files();
+	f = fopen(file_rules, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "alert http any any -> $SRV any (msg:\"v\"; flow:established,to_server; "
+		"http.uri; content:\"/x\"; metadata: mitre_technique_id T1190, owasp_api "
+		"API8:2023; sid:1000010; rev:1;)\n");
+	fclose(f);
+	r = ctl_rules_create(&p, &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NULL(ctl_rules_current(r)->params);
+	gen = ctl_rules_generation(r);
+
+	/* A variable that does not parse: error, nothing changes. */
+	dp_params_defaults(&rt);
+	rt.fail_policy = DP_FAIL_CLOSED;
+	p.vars = bad;
+	CU_ASSERT_EQUAL(ctl_rules_reconfigure(r, &p, &rt, &errs), -EINVAL);
+	CU_ASSERT_TRUE(errs.n > 0);
+	mt_errors_clear(&errs);
+	CU_ASSERT_EQUAL(ctl_rules_generation(r), gen);
+	CU_ASSERT_PTR_NULL(ctl_rules_current(r)->params);
+	/* The old sources are still in force: a plain reload works. */
+	CU_ASSERT_EQUAL(ctl_rules_reload(r, &errs), 0);
+	CU_ASSERT_EQUAL(ctl_rules_generation(r), gen + 1);
+
+	/* Good sources and settings: one generation carrying both. */
+	p.vars = v1;
+	rt.flow_timeout_est = 42;
+	CU_ASSERT_EQUAL(ctl_rules_reconfigure(r, &p, &rt, &errs), 0);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	CU_ASSERT_EQUAL(ctl_rules_generation(r), gen + 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctl_rules_current(r)->params);
+	CU_ASSERT_EQUAL(ctl_rules_current(r)->params->fail_policy, DP_FAIL_CLOSED);
+	CU_ASSERT_EQUAL(ctl_rules_current(r)->params->flow_timeout_est, 42);
+	CU_ASSERT_EQUAL(ctl_rules_count(r), 1);
+	/* Later changes keep carrying the settings. */
+	CU_ASSERT_EQUAL(ctl_rules_reload(r, &errs), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctl_rules_current(r)->params);
+	CU_ASSERT_EQUAL(ctl_rules_current(r)->params->flow_timeout_est, 42);
+	/* The caller's strings may go: the rules object owns copies. */
+	v1[0].value = "garbage that would not parse [";
+	CU_ASSERT_EQUAL(ctl_rules_reload(r, &errs), 0);
+	mt_errors_clear(&errs);
+	ctl_rules_destroy(r);
+
+	/* Without a reload hook the action answers 503, and GET /config
+	 * shows the run-time keys. */
+	CU_ASSERT_EQUAL(ctl_api_config_reload(&api, &out), MHD_HTTP_SERVICE_UNAVAILABLE);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(out, "error"),
+								 "code")), "unavailable");
+	json_decref(out);
+	CU_ASSERT_EQUAL(ctl_api_config(&api, &out), MHD_HTTP_OK);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(out, "dataplane"),
+								 "exception-policy")), "pass");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(out, "dataplane"),
+								 "checksum")), "auto");
+	json_decref(out);
+	unlink(file_rules);
+	rmdir(dir);
+}
+
 static void
 test_config_and_openapi(void)
 {
@@ -1139,6 +1218,7 @@ main(void)
 	    !CU_add_test(s, "ATT&CK Navigator layers", test_layer) ||
 	    !CU_add_test(s, "Prometheus text", test_metrics) ||
 	    !CU_add_test(s, "config masking, OpenAPI", test_config_and_openapi) ||
+	    !CU_add_test(s, "reconfigure: sources and settings", test_reconfigure) ||
 	    !CU_add_test(s, "endpoint inventory, OpenAPI import/export", test_endpoints) ||
 	    !CU_add_test(s, "detector settings", test_detectors) ||
 	    !CU_add_test(s, "blocklist", test_blocklist))

@@ -139,7 +139,6 @@ test_ctl_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c.log_dir, ".");
 	CU_ASSERT_TRUE(c.eve_enabled);
 	CU_ASSERT_STRING_EQUAL(c.eve_file, "eve.json");
-	CU_ASSERT_FALSE(c.eve_http_extended);
 	CU_ASSERT_TRUE(c.stats_enabled);
 	CU_ASSERT_STRING_EQUAL(c.stats_file, "stats.json");
 	CU_ASSERT_TRUE(c.console_alerts);
@@ -228,7 +227,7 @@ static const char full_yaml[] =
 	"  cache-dir: /var/cache/apiguard\n"
 	"outputs:\n"
 	"  log-dir: /var/log/apiguard\n"
-	"  eve: { enabled: false, filename: alerts.json, http-extended: true }\n"
+	"  eve: { enabled: false, filename: alerts.json }\n"
 	"  stats: { enabled: false, filename: s.json }\n"
 	"  console: off\n"
 	"  alert-ring: 100000\n"
@@ -305,7 +304,6 @@ test_full_file(void)
 	CU_ASSERT_STRING_EQUAL(c.log_dir, "/var/log/apiguard");
 	CU_ASSERT_FALSE(c.eve_enabled);
 	CU_ASSERT_STRING_EQUAL(c.eve_file, "alerts.json");
-	CU_ASSERT_TRUE(c.eve_http_extended);
 	CU_ASSERT_FALSE(c.stats_enabled);
 	CU_ASSERT_STRING_EQUAL(c.stats_file, "s.json");
 	CU_ASSERT_FALSE(c.console_alerts);
@@ -390,8 +388,7 @@ test_unknown_key(void)
 	EXPECT_ERR1("dataplane:\n  ports:\n    - name: a\n      pear: a\n",
 		    "t.yaml:4: dataplane.ports[0].pear: unknown key (allowed: name, peer)");
 	EXPECT_ERR1("outputs:\n  eve: {enabled: true, file: x}\n",
-		    "t.yaml:2: outputs.eve.file: unknown key (allowed: enabled, filename, "
-		    "http-extended)");
+		    "t.yaml:2: outputs.eve.file: unknown key (allowed: enabled, filename)");
 }
 
 static void
@@ -756,6 +753,86 @@ test_yaml_features(void)
 	CU_ASSERT_STRING_EQUAL(c.rule_cache_dir, "");
 }
 
+/* Reload: which keys changed, which apply at run time, and the merge keeps
+ * every restart-only key at its running value. */
+static void
+test_reload_diff(void)
+{
+	static struct ctl_config run, next, merged;
+	struct ctl_config_change ch[16];
+	char *err = NULL;
+	size_t n, i;
+	bool seen_policy = false, seen_flows = false, seen_vars = false, seen_files = false,
+	     seen_hp = false, seen_port = false;
+
+	ctl_config_defaults(&run);
+	ctl_config_defaults(&next);
+	CU_ASSERT_EQUAL(ctl_config_diff(&run, &next, ch, 16), 0);
+	CU_ASSERT_EQUAL(load("dataplane:\n"
+			     "  exception-policy: drop\n"
+			     "  flows: { max: 131072, timeout-established: 60s }\n"
+			     "  http: { ports: [80, 8080] }\n"
+			     "  ports:\n    - { name: net_null0, peer: net_null0 }\n"
+			     "rules:\n  files: [a.rules]\n  vars: { HOME_NET: \"[198.18.0.0/15]\" }\n"
+			     "rest: { max-body: 64KiB, listen: \"127.0.0.1:9999\" }\n",
+			     &next, &err), 0);
+	free(err);
+	n = ctl_config_diff(&run, &next, ch, 16);
+	CU_ASSERT_EQUAL(n, 9);
+	for (i = 0; i < n && i < 16; i++) {
+		if (strcmp(ch[i].path, "dataplane.exception-policy") == 0) {
+			seen_policy = true;
+			CU_ASSERT_TRUE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "dataplane.flows.max") == 0) {
+			seen_flows = true;
+			CU_ASSERT_FALSE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "dataplane.flows.timeout-established") == 0) {
+			CU_ASSERT_TRUE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "rules.vars") == 0) {
+			seen_vars = true;
+			CU_ASSERT_TRUE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "rules.files") == 0) {
+			seen_files = true;
+			CU_ASSERT_TRUE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "dataplane.http.ports") == 0) {
+			seen_hp = true;
+			CU_ASSERT_TRUE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "dataplane.ports") == 0) {
+			seen_port = true;
+			CU_ASSERT_FALSE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "rest.max-body") == 0) {
+			CU_ASSERT_TRUE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "rest.listen") == 0) {
+			CU_ASSERT_FALSE(ch[i].runtime);
+		} else {
+			fprintf(stderr, "\nunexpected change %s\n", ch[i].path);
+			CU_FAIL("unexpected change");
+		}
+	}
+	CU_ASSERT_TRUE(seen_policy && seen_flows && seen_vars && seen_files && seen_hp && seen_port);
+	/* A short output array still counts every change. */
+	CU_ASSERT_EQUAL(ctl_config_diff(&run, &next, ch, 2), 9);
+
+	merged = run;
+	ctl_config_merge_runtime(&merged, &next);
+	CU_ASSERT_EQUAL(merged.dp.fail_policy, DP_FAIL_CLOSED);
+	CU_ASSERT_EQUAL(merged.dp.flow_timeout_est, 60);
+	CU_ASSERT_EQUAL(merged.dp.http_ports[0], 80);
+	CU_ASSERT_EQUAL(merged.dp.http_ports[1], 8080);
+	CU_ASSERT_EQUAL(merged.n_rule_files, 1);
+	CU_ASSERT_STRING_EQUAL(merged.rule_files[0], "a.rules");
+	CU_ASSERT_EQUAL(merged.rest_max_body, 64 * 1024);
+	/* restart-only keys keep the running values */
+	CU_ASSERT_EQUAL(merged.dp.flow_max, run.dp.flow_max);
+	CU_ASSERT_EQUAL(merged.dp.n_ports, run.dp.n_ports);
+	CU_ASSERT_STRING_EQUAL(merged.rest_listen, run.rest_listen);
+	/* after the merge only restart-only keys still differ */
+	n = ctl_config_diff(&merged, &next, ch, 16);
+	CU_ASSERT_EQUAL(n, 3);
+	for (i = 0; i < n && i < 16; i++)
+		CU_ASSERT_FALSE(ch[i].runtime);
+}
+
 int
 main(void)
 {
@@ -783,7 +860,8 @@ main(void)
 	    !CU_add_test(s, "malformed YAML", test_malformed_yaml) ||
 	    !CU_add_test(s, "errors collected", test_errors_collected) ||
 	    !CU_add_test(s, "output untouched on error", test_untouched_on_error) ||
-	    !CU_add_test(s, "YAML features", test_yaml_features)) {
+	    !CU_add_test(s, "YAML features", test_yaml_features) ||
+	    !CU_add_test(s, "reload: diff and merge", test_reload_diff)) {
 		CU_cleanup_registry();
 		return 1;
 	}
