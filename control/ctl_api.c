@@ -205,6 +205,8 @@ ctl_api_stats(struct ctl_api *api, json_t **out)
 	json_object_set(s, "rule_hits", json_object_get(c, "signature_id"));
 	json_object_set_new(s, "rule_generation",
 			    json_integer((json_int_t)ctl_rules_generation(api->rules)));
+	if (api->campaigns != NULL)
+		json_object_set_new(s, "campaigns", ctl_campaign_stats(api->campaigns));
 	json_decref(c);
 	*out = s;
 	return MHD_HTTP_OK;
@@ -225,6 +227,8 @@ ctl_api_metrics(struct ctl_api *api, char **text)
 				 "rule_changes_failed", (json_int_t)ctl_rules_changes(api->rules, true),
 				 "alert_cursor", (json_int_t)ctl_alerts_last(api->alerts));
 
+	if (api->campaigns != NULL)
+		json_object_set_new(s, "campaigns", ctl_campaign_stats(api->campaigns));
 	*text = ctl_metrics_render(s, c, info);
 	json_decref(s);
 	json_decref(c);

@@ -67,6 +67,7 @@ struct cc_camp {
 	uint64_t objects, bytes;
 	uint64_t n_alerts, alerts_dropped;
 	unsigned int reported_tactics;  /* tactics when the last event went out */
+	int counted_stage;              /* furthest stage counted in stage_reached, -1 none */
 	uint32_t rules_applied;         /* bit per policy rule */
 	struct cc_client clients[CC_MAX_CLIENTS];
 	unsigned int n_clients;
@@ -96,7 +97,10 @@ struct ctl_campaign {
 	uint64_t now_ns;        /* newest alert time */
 	/* counters */
 	uint64_t alerts, unlinked, events, merges, keys_expired, keys_refused,
-		 campaigns_evicted, blocks, block_failures, dropped_refs;
+		 campaigns_evicted, blocks, block_failures, dropped_refs, created;
+	/* times a campaign's stage advanced to each stage (a jump counts
+	 * the stage it lands on only) */
+	uint64_t stage_reached[CTL_CAMPAIGN_N_TACTICS];
 };
 
 /* ---- tactics ---- */
@@ -709,6 +713,8 @@ cc_camp_new(struct ctl_campaign *c, uint32_t *slot)
 	}
 	*slot = i + 1;
 	c->camps[i].id = c->next_id++;
+	c->camps[i].counted_stage = -1;
+	c->created++;
 	c->camps[i].alerts = json_array();
 	c->camps[i].techniques = json_object();
 	c->camps[i].owasp = json_object();
@@ -802,6 +808,8 @@ cc_merge(struct ctl_campaign *c, uint32_t sa, uint32_t sb)
 	a->n_alerts += b->n_alerts;
 	a->alerts_dropped += b->alerts_dropped;
 	a->merged += 1 + b->merged;
+	if (b->counted_stage > a->counted_stage)
+		a->counted_stage = b->counted_stage;
 	for (t = 0; t < b->n_clients; t++)
 		cc_add_client(a, b->clients[t].str);
 	for (t = 0; t < b->n_ids; t++)
@@ -1185,6 +1193,10 @@ ctl_campaign_observe(struct ctl_campaign *c, json_t *eve, uint64_t ts_ns)
 		json_array_append_new(events, o);
 		c->events++;
 	}
+	if (cc_stage(k) > k->counted_stage) {
+		k->counted_stage = cc_stage(k);
+		c->stage_reached[k->counted_stage]++;
+	}
 	cc_respond(c, k);
 	pthread_mutex_unlock(&c->lock);
 	return events;
@@ -1307,15 +1319,25 @@ ctl_campaign_dump(struct ctl_campaign *c)
 json_t *
 ctl_campaign_stats(struct ctl_campaign *c)
 {
-	json_t *o;
-	uint32_t i, n = 0, open = 0;
+	json_t *o, *by_stage = json_object(), *reached = json_object();
+	uint32_t i, n = 0, open = 0, held[CTL_CAMPAIGN_N_TACTICS] = { 0 };
 
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < c->p.max_campaigns; i++)
 		if (c->camps[i].id != 0) {
+			int st = cc_stage(&c->camps[i]);
+
 			n++;
 			open += c->camps[i].last_ns + (uint64_t)c->p.idle_s * NS >= c->now_ns;
+			if (st >= 0)
+				held[st]++;
 		}
+	/* Every stage, zeros included: a metric series that appears only
+	 * once non-zero cannot be rated or alerted on. */
+	for (i = 0; i < CTL_CAMPAIGN_N_TACTICS; i++) {
+		json_object_set_new(by_stage, cc_tactics[i], json_integer(held[i]));
+		json_object_set_new(reached, cc_tactics[i], json_integer((json_int_t)c->stage_reached[i]));
+	}
 	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		      "alerts", (json_int_t)c->alerts, "unlinked", (json_int_t)c->unlinked,
 		      "events", (json_int_t)c->events, "merges", (json_int_t)c->merges,
@@ -1328,6 +1350,10 @@ ctl_campaign_stats(struct ctl_campaign *c)
 		      "alert_refs_dropped", (json_int_t)c->dropped_refs,
 		      "blocks", (json_int_t)c->blocks,
 		      "block_failures", (json_int_t)c->block_failures);
+	json_object_set_new(o, "created", json_integer((json_int_t)c->created));
+	json_object_set_new(o, "alerts_linked", json_integer((json_int_t)(c->alerts - c->unlinked)));
+	json_object_set_new(o, "by_stage", by_stage);
+	json_object_set_new(o, "stage_reached", reached);
 	pthread_mutex_unlock(&c->lock);
 	return o;
 }

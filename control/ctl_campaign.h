@@ -147,7 +147,14 @@ json_t *ctl_campaign_techniques(struct ctl_campaign *c, uint64_t id);
  */
 json_t *ctl_campaign_dump(struct ctl_campaign *c);
 
-/** Counters and table sizes. A new object. */
+/**
+ * Counters and table sizes. A new object: running totals (alerts,
+ * alerts_linked, unlinked, events, merges, created, campaigns_evicted,
+ * keys_expired, keys_refused, alert_refs_dropped, blocks, block_failures),
+ * levels (campaigns, open, keys, max_campaigns, max_keys), by_stage
+ * {stage: campaigns held now whose stage it is} and stage_reached
+ * {stage: times a campaign's stage advanced to it}, every stage listed.
+ */
 json_t *ctl_campaign_stats(struct ctl_campaign *c);
 
 /** Tactic index of a shortname ("collection") or id ("TA0009"); -1 if unknown. */

@@ -142,6 +142,66 @@ ctl_metric_behaviour(FILE *f, json_t *b)
 	}
 }
 
+/* The campaign engine (ctl_campaign_stats()): named families, stages as
+ * labels. Keys the table does not know are skipped, not guessed at. */
+static void
+ctl_metric_campaigns(FILE *f, json_t *cs)
+{
+	static const struct { const char *key, *name, *help; bool counter; } m[] = {
+		{ "campaigns", "apiguard_campaigns", "Campaigns held in the campaign table.", false },
+		{ "open", "apiguard_campaigns_open", "Open campaigns (an alert within idle seconds).", false },
+		{ "max_campaigns", "apiguard_campaigns_capacity", "Campaign table capacity.", false },
+		{ "created", "apiguard_campaigns_created_total", "Campaigns started.", true },
+		{ "alerts", "apiguard_campaign_alerts_total", "Alerts the campaign engine observed.", true },
+		{ "alerts_linked", "apiguard_campaign_alerts_linked_total",
+		  "Alerts linked into a campaign.", true },
+		{ "unlinked", "apiguard_campaign_alerts_unlinked_total",
+		  "Alerts without any key to link.", true },
+		{ "events", "apiguard_campaign_events_total", "Campaign events written to eve.json.", true },
+		{ "merges", "apiguard_campaign_merges_total", "Campaigns merged into another.", true },
+		{ "campaigns_evicted", "apiguard_campaigns_evicted_total",
+		  "Campaigns evicted from a full table.", true },
+		{ "keys", "apiguard_campaign_keys", "Link keys in the key table.", false },
+		{ "max_keys", "apiguard_campaign_keys_capacity", "Key table capacity.", false },
+		{ "keys_expired", "apiguard_campaign_keys_expired_total",
+		  "Link keys dropped (expired, or their campaign gone).", true },
+		{ "keys_refused", "apiguard_campaign_keys_refused_total",
+		  "Link keys refused by a full key table.", true },
+		{ "alert_refs_dropped", "apiguard_campaign_alert_refs_dropped_total",
+		  "Alert references not kept (per-campaign cap).", true },
+		{ "blocks", "apiguard_campaign_policy_blocks_total",
+		  "Addresses and identities blocked by the response policy.", true },
+		{ "block_failures", "apiguard_campaign_policy_block_failures_total",
+		  "Response-policy blocks that failed.", true },
+	};
+	json_t *v;
+	const char *k;
+	size_t i;
+
+	if (!json_is_object(cs))
+		return;
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		v = json_object_get(cs, m[i].key);
+		if (!json_is_integer(v))
+			continue;
+		ctl_metric_head(f, m[i].name, m[i].help, m[i].counter);
+		fprintf(f, "%s %lld\n", m[i].name, (long long)json_integer_value(v));
+	}
+	if (json_object_size(json_object_get(cs, "by_stage")) > 0) {
+		ctl_metric_head(f, "apiguard_campaigns_by_stage",
+				"Campaigns held, by the furthest ATT&CK tactic reached.", false);
+		json_object_foreach(json_object_get(cs, "by_stage"), k, v) {
+			fprintf(f, "apiguard_campaigns_by_stage{stage=\"");
+			ctl_metric_label(f, k);
+			fprintf(f, "\"} %lld\n", (long long)json_integer_value(v));
+		}
+	}
+	if (json_object_size(json_object_get(cs, "stage_reached")) > 0)
+		ctl_metric_labelled(f, json_object_get(cs, "stage_reached"),
+				    "apiguard_campaign_stage_reached_total", "stage",
+				    "Times a campaign's stage advanced to this tactic.");
+}
+
 char *
 ctl_metrics_render(json_t *stats, json_t *counts, json_t *info)
 {
@@ -177,7 +237,16 @@ ctl_metrics_render(json_t *stats, json_t *counts, json_t *info)
 		ctl_metric_head(f, name, help, true);
 		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
 	}
+	json_object_foreach(json_object_get(stats, "memory"), k, v) {
+		char name[160], help[200];
+
+		ctl_metric_name(name, sizeof(name), "apiguard_memory_", k, false);
+		snprintf(help, sizeof(help), "Process memory: %s.", k);
+		ctl_metric_head(f, name, help, false);
+		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
+	}
 	ctl_metric_behaviour(f, json_object_get(stats, "behaviour"));
+	ctl_metric_campaigns(f, json_object_get(stats, "campaigns"));
 	ctl_metric_head(f, "apiguard_alerts_total", "Alerts received by the control plane.", true);
 	fprintf(f, "apiguard_alerts_total %lld\n",
 		(long long)json_integer_value(json_object_get(counts, "alerts")));

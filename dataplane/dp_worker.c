@@ -231,6 +231,26 @@ dp_msg_has_body(const struct mt_txn *t, int dir)
 	       m->status_code >= 200;
 }
 
+/* Decoded bytes of a gzip/deflate body, from the signature engine's
+ * inflater, for the behaviour scanners: the body is inflated once. */
+static void
+dp_behav_tap(void *ctx, const uint8_t *p, uint32_t n)
+{
+	struct dp_worker *w = ctx;
+
+	if (w->behav != NULL && w->http.cur_txn_user != NULL)
+		mt_behav_body_decoded(dp_behav(w), w->http.cur_txn_user, w->http.cur_msg_user, p, n);
+}
+
+/* The engine's body state went away before its end: the behaviour side
+ * cannot pick up an inflated stream in the middle. */
+static void
+dp_behav_tap_lost(struct dp_worker *w)
+{
+	if (w->behav != NULL && w->http.cur_txn_user != NULL)
+		mt_behav_body_external_lost(dp_behav(w), w->http.cur_txn_user, w->http.cur_msg_user);
+}
+
 static void
 dp_body_begin(struct dp_worker *w, const struct mt_txn *t, int dir)
 {
@@ -253,6 +273,12 @@ dp_body_begin(struct dp_worker *w, const struct mt_txn *t, int dir)
 		f->body_gen[dir] = g;
 		__atomic_add_fetch(&g->body_refs, 1, __ATOMIC_ACQ_REL);
 		w->cnt.bodies_inspected++;
+		/* An encoded body the engine inflates anyway: the behaviour
+		 * scanners read its output instead of inflating it again. */
+		if (w->behav != NULL && w->http.cur_txn_user != NULL &&
+		    mt_body_set_tap(f->body[dir], dp_behav_tap, w) == 1 &&
+		    !mt_behav_body_external(dp_behav(w), w->http.cur_msg_user))
+			mt_body_set_tap(f->body[dir], NULL, NULL);
 	}
 }
 
@@ -270,11 +296,14 @@ dp_on_body(void *arg, struct mt_txn *t, int dir, const uint8_t *p, uint32_t len)
 		return;
 	if (f->flags & (DP_FLOW_F_NOINSPECT | DP_FLOW_F_DROP)) {
 		dp_body_release(w, f, dir, true);
+		dp_behav_tap_lost(w);
 		return;
 	}
 	rc = mt_body_data(g->engine, g->scratch[w->id], f->body[dir], t, p, len, &w->res);
-	if (rc < 0)
+	if (rc < 0) {
 		dp_body_release(w, f, dir, true);
+		dp_behav_tap_lost(w);
+	}
 	dp_apply_result(w, t, dir, rc);
 }
 

@@ -37,6 +37,7 @@
 #define TA_PRIV "TA0004"
 #define TA_INIT "TA0001"
 #define TA_LAT "TA0008"
+#define TA_EXFIL "TA0010"
 #define TAC_T1078 (TA_DEF, TA_PERS, TA_PRIV, TA_INIT)
 
 const struct mt_rule_info mt_behav_rules[MT_DET__COUNT] = {
@@ -102,6 +103,12 @@ const struct mt_rule_info mt_behav_rules[MT_DET__COUNT] = {
 		("T1119"), (TA_COLL), ("API6:2023")),
 	[MT_DET_LIMIT_ABUSE] = RULE(2300053, 2, "page size parameter far above the usual",
 		("T1119"), (TA_COLL), ("API4:2023")),
+	/* T1020 Automated Exfiltration: a scripted client pulling data it
+	 * has found out through the API, a series of responses, not one;
+	 * API3 (the responses expose sensitive properties), API6 (the
+	 * business flow "read a record" is used in bulk by automation). */
+	[MT_DET_SENSITIVE_EXFIL] = RULE(2300054, 1, "bulk transfer of sensitive data to one identity",
+		("T1020"), (TA_EXFIL), ("API3:2023", "API6:2023")),
 	[MT_DET_MASS_ASSIGNMENT] = RULE(2300060, 2, "privilege fields in a write request the endpoint never takes",
 		("T1098"), (TA_PERS, TA_PRIV), ("API3:2023")),
 };
@@ -118,7 +125,7 @@ static const char *const det_names[MT_DET__COUNT] = {
 	"jwt_bad_signature", "apikey_in_url", "pii_card_numbers", "pii_ssn", "pii_iban",
 	"pii_email_bulk", "pii_phone_bulk", "secret_private_key", "secret_cloud_key",
 	"secret_token", "secret_high_entropy", "sensitive_unauthenticated", "excessive_data",
-	"pagination_walk", "limit_abuse", "mass_assignment",
+	"pagination_walk", "limit_abuse", "sensitive_exfiltration", "mass_assignment",
 };
 
 const char *
@@ -240,6 +247,7 @@ mt_behav_params_defaults(struct mt_behav_params *p)
 	det(p, MT_DET_EXCESSIVE_DATA, 600, 10240, 5000, 10);
 	det(p, MT_DET_PAGINATION_WALK, 600, 20, 0, 0);
 	det(p, MT_DET_LIMIT_ABUSE, 3600, 1000, 20, 10);
+	det(p, MT_DET_SENSITIVE_EXFIL, 3600, 4096, 250, 10);
 	det(p, MT_DET_MASS_ASSIGNMENT, 0, 20, 0, 0.05);
 }
 

@@ -72,6 +72,7 @@ enum mt_behav_det {
 	MT_DET_EXCESSIVE_DATA,        /**< 2300051 */
 	MT_DET_PAGINATION_WALK,       /**< 2300052 */
 	MT_DET_LIMIT_ABUSE,           /**< 2300053 */
+	MT_DET_SENSITIVE_EXFIL,       /**< 2300054 */
 	MT_DET_MASS_ASSIGNMENT,       /**< 2300060 */
 	MT_DET__COUNT
 };
@@ -243,7 +244,8 @@ enum mt_behav_pii {
 #define MT_REC_HAS_LIMIT    0x0200u
 #define MT_REC_RESP_SCANNED 0x0400u  /**< response body was scanned */
 #define MT_REC_FAIL_BODY    0x0800u  /**< login failure pattern in the response */
-#define MT_REC_ENCODED      0x1000u  /**< response body compressed: not scanned */
+#define MT_REC_ENCODED      0x1000u  /**< response body compressed and not (fully)
+					  scanned: unsupported coding or no inflater */
 #define MT_REC_HAS_RESP     0x2000u
 
 #define MT_BEHAV_HOST_MAX 48
@@ -354,6 +356,13 @@ struct mt_behav_msg {
 	/* substring matchers: private key, login failure patterns */
 	uint8_t pk_state;
 	uint8_t fp_state[MT_BEHAV_FAILPAT];
+	/* Content-Encoding: how the body reaches the scanners (MT_BM_ENC_*),
+	 * and the inflater slot it holds in the worker context's pool: an
+	 * index and an id (pool tag << 16 | sequence), checked before use;
+	 * never a pointer, the worker context may change mid-body */
+	uint8_t enc;
+	uint8_t dec_slot;
+	uint32_t dec_id;           /**< 0: no slot */
 };
 
 /** Per-worker context. */
@@ -369,6 +378,14 @@ struct mt_behav_wstats {
 	uint64_t jwt_verified;         /**< signature checks actually run */
 	uint64_t jwt_cache_hits;       /**< checks answered by the cache */
 	uint64_t request_hits;         /**< detections at request head */
+	/* Content-Encoding gzip / x-gzip / deflate bodies */
+	uint64_t bodies_tapped;        /**< decoded bytes taken from the signature engine */
+	uint64_t bodies_inflated;      /**< decoded by the worker's own inflater */
+	uint64_t inflate_errors;       /**< own inflater: corrupt, the rest scanned raw */
+	uint64_t inflate_cap_hits;     /**< own inflater: cut at the decoded-bytes cap */
+	uint64_t inflate_lost;         /**< encoded bodies not fully scanned: no inflater
+					    free, or the engine's stopped mid-body */
+	uint64_t encoding_unsupported; /**< br, compress, stacked codings: not scanned */
 };
 
 /**
@@ -406,11 +423,37 @@ unsigned mt_behav_req_head(struct mt_behav_worker *w, const struct mt_txn *t,
 			   const struct mt_rule_info **hits, unsigned max);
 
 /**
- * Body bytes (already de-chunked, not compressed) for the message whose
- * scanner is @p m. Matches split across calls are found.
+ * Body bytes as they come off the wire, de-chunked, for the message whose
+ * scanner is @p m. Matches split across calls are found. When the head
+ * said Content-Encoding gzip / x-gzip / deflate the bytes are inflated
+ * here (a slot of the worker's preallocated inflaters, same cap as the
+ * signature engine), unless mt_behav_body_external() handed decoding to
+ * the caller: then only the wire size is counted here.
  */
 void mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *rec,
 		   struct mt_behav_msg *m, const uint8_t *p, uint32_t len);
+
+/**
+ * The caller inflates this message's body itself (the signature engine's
+ * body tap, mt_body_set_tap()) and passes the decoded bytes to
+ * mt_behav_body_decoded(), so the body is inflated once. Call after the
+ * head function that started @p m, before its first body byte.
+ * @return 1 if accepted (the body is gzip/deflate and is scanned), else 0
+ *         (nothing changes; the decoded bytes would be ignored).
+ */
+int mt_behav_body_external(struct mt_behav_worker *w, struct mt_behav_msg *m);
+
+/** Decoded body bytes of a message under mt_behav_body_external(). */
+void mt_behav_body_decoded(struct mt_behav_worker *w, struct mt_behav_rec *rec,
+			   struct mt_behav_msg *m, const uint8_t *p, uint32_t len);
+
+/**
+ * The caller's inflater for @p m stopped before the end of the body
+ * (its state was dropped): what was scanned counts, the rest cannot be
+ * decoded (inflate_lost, MT_REC_ENCODED). No-op for other messages.
+ */
+void mt_behav_body_external_lost(struct mt_behav_worker *w, struct mt_behav_rec *rec,
+				 struct mt_behav_msg *m);
 
 /** End of the body of @p m: flush the pending tokens into @p rec. */
 void mt_behav_body_end(struct mt_behav_worker *w, struct mt_behav_rec *rec,

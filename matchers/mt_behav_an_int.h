@@ -21,6 +21,13 @@ struct ident_e {
 	uint32_t foreign_n;
 	uint64_t foreign_recent[8];
 	uint8_t hll404[1 << HLL_P_SMALL];
+	/* sensitive_exfiltration: what the identity received in its window
+	 * from responses that carried sensitive data */
+	uint64_t win_exfil, ex_bytes;
+	uint32_t ex_records, ex_resp;
+	uint32_t ex_pii[MT_PII__COUNT];
+	uint8_t ex_secrets;          /* MT_SECRET_* seen */
+	uint8_t ex_fired;            /* fired in this window: it does not teach the usual */
 };
 
 struct at_e {
@@ -123,6 +130,10 @@ struct mt_behav {
 	/* usual bytes / records per identity window (EWMA over closed windows) */
 	double usual_bytes, usual_records;
 	uint32_t n_data_windows;
+	/* usual sensitive bytes / records per identity window (same, for
+	 * sensitive_exfiltration; only windows that received any teach it) */
+	double usual_ex_bytes, usual_ex_records;
+	uint32_t n_ex_windows;
 	/* OpenAPI */
 	struct oa_op *ops;
 	uint32_t n_ops;

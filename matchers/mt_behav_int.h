@@ -8,6 +8,7 @@
 #define MT_BEHAV_INT_H
 
 #include "mt_behav.h"
+#include "mt_inflate.h"
 
 #include <stdbool.h>
 
@@ -190,6 +191,37 @@ struct mt_behav_worker {
 	 * instructions against ~100 for the fingerprint. */
 	uint64_t tc_key[MT_TCACHE];
 	uint64_t tc_val[MT_TCACHE];
+	/* inflaters for encoded bodies the signature engine does not decode */
+	struct mt_behav_decpool *dec;
+};
+
+/* ---- Content-Encoding (mt_behav_rec.c) ---- */
+
+/* mt_behav_msg.enc */
+#define MT_BM_ENC_NONE     0  /* bytes are the body */
+#define MT_BM_ENC_INFLATE  1  /* gzip/deflate: the worker's own inflater */
+#define MT_BM_ENC_EXTERNAL 2  /* gzip/deflate: the caller hands decoded bytes */
+
+/* Concurrent encoded bodies per worker context decoded by the behaviour
+ * side itself; when all are busy, the least recently fed is taken over
+ * (its body counts as inflate_lost). 48 KiB of zlib arena each. */
+#define MT_BEHAV_INFLATERS 32u
+
+struct mt_behav_dec {
+	struct mt_inflate z;
+	uint64_t last_use;
+	uint32_t id;              /* tag << 16 | sequence; 0: free */
+};
+
+struct mt_behav_decpool {
+	uint16_t tag;             /* per pool (wraps after 65536 contexts): a message's
+				     slot id from another context does not match */
+	uint16_t next_seq;
+	uint64_t clock;
+	struct mt_inflate_ctr ctr;
+	struct mt_behav_dec slot[MT_BEHAV_INFLATERS];
+	uint8_t out[MT_INFLATE_CHUNK];
+	uint8_t arena[MT_BEHAV_INFLATERS][MT_INFLATE_ARENA];
 };
 
 /** Case-insensitive list lookup; @return index or -1. */

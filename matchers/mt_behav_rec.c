@@ -60,6 +60,23 @@ mt_behav_worker_create(const struct mt_behav_params *p)
 		mt_kmp_table(w->fail[w->n_fail], (uint8_t)n, w->fail_kmp[w->n_fail]);
 		w->n_fail++;
 	}
+	w->dec = calloc(1, sizeof(*w->dec));
+	if (w->dec == NULL) {
+		mt_jwt_keyset_destroy(w->keys);
+		free(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	{
+		/* a message remembers its inflater by (slot, tag << 16 | seq):
+		 * the tag makes a slot id taken in another context (the data
+		 * plane swaps contexts when settings change) not match here. A
+		 * stale match (tag wrapped) only feeds the wrong stream: the
+		 * index always goes into the current context's own pool. */
+		static uint32_t next_tag;
+
+		w->dec->tag = (uint16_t)__atomic_add_fetch(&next_tag, 1, __ATOMIC_RELAXED);
+	}
 	(void)mt_behav_fast_hash("", 0); /* draw the process keys off the hot path */
 	return w;
 }
@@ -70,6 +87,7 @@ mt_behav_worker_destroy(struct mt_behav_worker *w)
 	if (w == NULL)
 		return;
 	mt_jwt_keyset_destroy(w->keys);
+	free(w->dec);
 	free(w);
 }
 
@@ -460,6 +478,25 @@ msg_start(struct mt_behav_msg *m, uint8_t dir, uint8_t mode, uint8_t want)
 	m->prev = ' ';
 }
 
+/* Content-Encoding of a message the scanner @p m reads: gzip/deflate is
+ * inflated (mt_behav_body()), anything else we cannot decode turns the
+ * scanner off. @return mt_inflate_coding()'s verdict. */
+static int
+msg_coding(struct mt_behav_worker *w, struct mt_behav_msg *m, const struct mt_http_msg *h)
+{
+	int c = mt_inflate_coding(h);
+
+	if (c > 0) {
+		m->enc = MT_BM_ENC_INFLATE;
+	} else if (c < 0) {
+		if (m->active)
+			w->st.encoding_unsupported++;
+		m->active = 0;
+		m->mode = 0;
+	}
+	return c;
+}
+
 static uint8_t
 body_mode(const struct mt_slice *ct, bool resp)
 {
@@ -584,6 +621,7 @@ mt_behav_req_head(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_b
 			want |= MT_BM_WANT_PRIV;
 		msg_start(req, MT_DIR_TO_SERVER,
 			  want ? body_mode(mt_msg_known(m, MT_HDR_CONTENT_TYPE), false) : 0, want);
+		msg_coding(w, req, m);
 	}
 	return n;
 }
@@ -592,20 +630,16 @@ void
 mt_behav_resp_head(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_behav_rec *r,
 		   struct mt_behav_msg *resp)
 {
-	const struct mt_slice *ce = mt_msg_known(&t->resp, MT_HDR_CONTENT_ENCODING);
 	uint8_t mode = body_mode(mt_msg_known(&t->resp, MT_HDR_CONTENT_TYPE), true);
 	uint8_t want = MT_BM_WANT_PII | MT_BM_WANT_IDS;
 
-	(void)w;
 	r->status = t->resp.status_code;
 	r->flags |= MT_REC_HAS_RESP;
-	if (ce && ce->len && !(ce->len == 8 && strncasecmp((const char *)ce->p, "identity", 8) == 0)) {
-		r->flags |= MT_REC_ENCODED;
-		mode = 0;
-	}
 	if (r->flags & MT_REC_LOGIN)
 		want |= MT_BM_WANT_FAIL;
 	msg_start(resp, MT_DIR_TO_CLIENT, mode, want);
+	if (msg_coding(w, resp, &t->resp) < 0)
+		r->flags |= MT_REC_ENCODED;
 }
 
 struct kv_sync {
@@ -627,21 +661,14 @@ kv_sync(void *arg, size_t pos)
 	}
 }
 
-void
-mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m,
-	      const uint8_t *p, uint32_t len)
+/* Decoded bytes through the scanners; ends the message at scan_max_bytes. */
+static void
+scan(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m,
+     const uint8_t *p, uint32_t len)
 {
 	uint32_t room, n, i;
 	bool login = r->flags & MT_REC_LOGIN;
 
-	if (m->dir == MT_DIR_TO_SERVER)
-		r->req_bytes += len;
-	else
-		r->resp_bytes += len;
-	if (!m->active) {
-		w->st.body_bytes_skipped += len;
-		return;
-	}
 	room = w->p.scan_max_bytes > m->scanned ? w->p.scan_max_bytes - m->scanned : 0;
 	n = len < room ? len : room;
 	w->st.body_bytes_scanned += n;
@@ -679,11 +706,153 @@ out:
 		mt_behav_body_end(w, r, m);
 }
 
+/* The rest of an encoded body cannot be decoded: keep what was found. */
+static void
+dec_lost(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m)
+{
+	w->st.inflate_lost++;
+	if (m->dir == MT_DIR_TO_CLIENT)
+		r->flags |= MT_REC_ENCODED;
+	mt_behav_body_end(w, r, m);
+}
+
+/* The inflater slot of @p m in this context's pool, taken at its first body
+ * byte: a free one, else the least recently fed (a body whose flow ended
+ * without its end keeps its slot until then). NULL when the slot was taken
+ * over or belongs to another context. */
+static struct mt_behav_dec *
+dec_slot(struct mt_behav_worker *w, struct mt_behav_msg *m)
+{
+	struct mt_behav_decpool *dp = w->dec;
+	struct mt_behav_dec *d;
+	uint32_t i, pick = 0;
+
+	if (m->dec_id != 0) {
+		if (m->dec_slot >= MT_BEHAV_INFLATERS || dp->slot[m->dec_slot].id != m->dec_id)
+			return NULL;
+		return &dp->slot[m->dec_slot];
+	}
+	for (i = 0; i < MT_BEHAV_INFLATERS; i++) {
+		if (dp->slot[i].id == 0) {
+			pick = i;
+			break;
+		}
+		if (dp->slot[i].last_use < dp->slot[pick].last_use)
+			pick = i;
+	}
+	d = &dp->slot[pick];
+	if (mt_inflate_init(&d->z, dp->arena[pick], dp->out, &dp->ctr) < 0)
+		return NULL;
+	if (++dp->next_seq == 0)
+		dp->next_seq = 1;
+	d->id = (uint32_t)dp->tag << 16 | dp->next_seq;
+	m->dec_slot = (uint8_t)pick;
+	m->dec_id = d->id;
+	w->st.bodies_inflated++;
+	return d;
+}
+
+static void
+dec_release(struct mt_behav_worker *w, struct mt_behav_msg *m)
+{
+	struct mt_behav_decpool *dp = w->dec;
+
+	if (m->dec_id != 0 && m->dec_slot < MT_BEHAV_INFLATERS &&
+	    dp->slot[m->dec_slot].id == m->dec_id)
+		dp->slot[m->dec_slot].id = 0;
+	m->dec_id = 0;
+}
+
+struct dec_sink {
+	struct mt_behav_worker *w;
+	struct mt_behav_rec *r;
+	struct mt_behav_msg *m;
+};
+
+static int
+dec_sink(void *ctx, const uint8_t *p, uint32_t n)
+{
+	struct dec_sink *ds = ctx;
+
+	scan(ds->w, ds->r, ds->m, p, n);
+	/* scan limit reached: the message ended and let its slot go */
+	return ds->m->active ? 0 : -ECANCELED;
+}
+
+void
+mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m,
+	      const uint8_t *p, uint32_t len)
+{
+	struct mt_behav_dec *d;
+
+	if (m->dir == MT_DIR_TO_SERVER)
+		r->req_bytes += len;
+	else
+		r->resp_bytes += len;
+	if (!m->active) {
+		w->st.body_bytes_skipped += len;
+		return;
+	}
+	switch (m->enc) {
+	case MT_BM_ENC_EXTERNAL:
+		return; /* mt_behav_body_decoded() brings the bytes */
+	case MT_BM_ENC_INFLATE:
+		if (len == 0)
+			return;
+		d = dec_slot(w, m);
+		if (d == NULL) {
+			dec_lost(w, r, m);
+			return;
+		}
+		d->last_use = ++w->dec->clock;
+		{
+			struct dec_sink ds = { w, r, m };
+			struct mt_behav_decpool *dp = w->dec;
+
+			(void)mt_inflate_feed(&d->z, p, len, dec_sink, &ds);
+			w->st.inflate_errors = dp->ctr.errors;
+			w->st.inflate_cap_hits = dp->ctr.cap_hits;
+		}
+		return;
+	default:
+		scan(w, r, m, p, len);
+		return;
+	}
+}
+
+int
+mt_behav_body_external(struct mt_behav_worker *w, struct mt_behav_msg *m)
+{
+	if (!m->active || m->enc != MT_BM_ENC_INFLATE || m->dec_id != 0)
+		return 0;
+	m->enc = MT_BM_ENC_EXTERNAL;
+	w->st.bodies_tapped++;
+	return 1;
+}
+
+void
+mt_behav_body_decoded(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m,
+		      const uint8_t *p, uint32_t len)
+{
+	if (m->active && m->enc == MT_BM_ENC_EXTERNAL && len > 0)
+		scan(w, r, m, p, len);
+}
+
+void
+mt_behav_body_external_lost(struct mt_behav_worker *w, struct mt_behav_rec *r,
+			    struct mt_behav_msg *m)
+{
+	if (m->active && m->enc == MT_BM_ENC_EXTERNAL)
+		dec_lost(w, r, m);
+}
+
 void
 mt_behav_body_end(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m)
 {
 	if (!m->active)
 		return;
+	if (m->enc == MT_BM_ENC_INFLATE)
+		dec_release(w, m);
 	mt_kv_flush(w, m, r);
 	if (m->want & MT_BM_WANT_PII) {
 		mt_pii_flush(m, r);

@@ -7,7 +7,8 @@
  *    this body are decided once (the heads are valid only then) into the
  *    "eligible" bitmap;
  *  - the de-chunked bytes are inflated (mt_inflate.c) when the head says
- *    gzip/x-gzip/deflate, then scanned by the direction's streaming literal
+ *    gzip/x-gzip/deflate, handed to the body's tap if one is set (the
+ *    behaviour scanners, so a body is inflated once), then scanned by the direction's streaming literal
  *    database (one Hyperscan stream per body, memory in the slot) and the
  *    first MT_BODY_WINDOW decoded bytes are copied into the slot's window;
  *  - a stream match marks its rule a candidate; a rule whose only body
@@ -37,6 +38,8 @@ struct mt_body {
 	bool in_use;
 	bool encoded;
 	uint32_t win_len;
+	mt_body_tap_fn tap;         /* also gets the decoded bytes, or NULL */
+	void *tap_ctx;
 	uint8_t *win;               /* MT_BODY_WINDOW bytes */
 	uint8_t *stream_area;       /* pool->stream_stride bytes */
 	uint64_t *eligible;         /* head keywords and addresses matched at begin */
@@ -174,33 +177,6 @@ release(struct mt_body_pool *bp, struct mt_body *b)
 
 /* ---------- begin ---------- */
 
-/* 1 gzip/deflate, 0 none or identity, -1 something we cannot decode. */
-static int
-encoding(const struct mt_http_msg *m)
-{
-	const struct mt_slice *v = mt_msg_known(m, MT_HDR_CONTENT_ENCODING);
-	const char *p;
-	uint32_t n;
-
-	if (v == NULL)
-		return 0;
-	p = (const char *)v->p;
-	n = v->len;
-	while (n > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
-	}
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	if (n == 0 || (n == 8 && strncasecmp(p, "identity", 8) == 0))
-		return 0;
-	if ((n == 4 && strncasecmp(p, "gzip", 4) == 0) ||
-	    (n == 6 && strncasecmp(p, "x-gzip", 6) == 0) ||
-	    (n == 7 && strncasecmp(p, "deflate", 7) == 0))
-		return 1;
-	return -1; /* br, compress, stacked codings: inspected as they are */
-}
-
 int
 mt_body_begin(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t, int dir,
 	      struct mt_body **out)
@@ -242,6 +218,8 @@ mt_body_begin(const struct mt_engine *e, struct mt_scratch *s, const struct mt_t
 	b->dir = (uint8_t)dir;
 	b->stream = NULL;
 	b->win_len = 0;
+	b->tap = NULL;
+	b->tap_ctx = NULL;
 	memset(b->eligible, 0, sizeof(uint64_t) * bp->words * 4);
 	/* the heads are valid now only: decide head keywords and addresses */
 	mt_scratch_new_call(s);
@@ -266,12 +244,12 @@ mt_body_begin(const struct mt_engine *e, struct mt_scratch *s, const struct mt_t
 		s->ctr.body_not_needed++;
 		return 0;
 	}
-	enc = encoding(dir ? &t->resp : &t->req);
+	enc = mt_inflate_coding(dir ? &t->resp : &t->req);
 	if (enc < 0)
 		s->ctr.encoding_unsupported++;
 	b->encoded = enc > 0;
 	if (b->encoded) {
-		if (mt_inflate_init(&b->inf, b->inf.arena) < 0) {
+		if (mt_inflate_init(&b->inf, b->inf.arena, s->zout, &s->inf) < 0) {
 			release(bp, b);
 			return -ENOMEM;
 		}
@@ -295,6 +273,16 @@ mt_body_begin(const struct mt_engine *e, struct mt_scratch *s, const struct mt_t
 	s->ctr.body_begun++;
 	*out = b;
 	return 0;
+}
+
+int
+mt_body_set_tap(struct mt_body *b, mt_body_tap_fn fn, void *ctx)
+{
+	if (b == NULL || !b->in_use)
+		return -EINVAL;
+	b->tap = fn;
+	b->tap_ctx = ctx;
+	return b->encoded ? 1 : 0;
 }
 
 /* ---------- data ---------- */
@@ -342,6 +330,8 @@ sink(void *ctx, const uint8_t *p, uint32_t n)
 
 	if (n == 0)
 		return 0;
+	if (b->tap != NULL)
+		b->tap(b->tap_ctx, p, n);
 	if (b->stream != NULL) {
 		hs_error_t rc = hs_scan_stream(b->stream, (const char *)p, n, 0, c->s->hs,
 					       on_stream_hit, c);
@@ -447,7 +437,7 @@ mt_body_data(const struct mt_engine *e, struct mt_scratch *s, struct mt_body *b,
 		return 0;
 	s->ctr.body_bytes_raw += len;
 	if (b->encoded)
-		rc = mt_inflate_feed(&b->inf, s, p, len, sink, &c);
+		rc = mt_inflate_feed(&b->inf, p, len, sink, &c);
 	else
 		rc = sink(&c, p, len);
 	if (rc < 0)
@@ -508,6 +498,10 @@ mt_scratch_counters(const struct mt_scratch *s,
 #define MT_X_REPORT(n) fn(arg, #n, s->ctr.n);
 	MT_SCRATCH_COUNTERS(MT_X_REPORT)
 #undef MT_X_REPORT
+	fn(arg, "inflate_errors", s->inf.errors);
+	fn(arg, "inflate_raw_deflate", s->inf.raw_deflate);
+	fn(arg, "inflate_cap_hits", s->inf.cap_hits);
+	fn(arg, "inflate_trailing_bytes", s->inf.trailing_bytes);
 	fn(arg, "body_in_use", s->bodies ? s->bodies->in_use : 0);
 	fn(arg, "body_pool_size", s->bodies ? s->bodies->n : 0);
 }

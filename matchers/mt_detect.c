@@ -456,6 +456,98 @@ det_identity(struct emit_ctx *c, const struct tm_res *res)
 	}
 }
 
+/* A series, not one response: single leaky responses are what the
+ * per-response PII and secret detectors report. */
+#define EXFIL_MIN_RESPONSES 3
+
+/*
+ * Sensitive values in one response, counted as the per-response detectors
+ * count them: cards only when they look like cards (grouped, under a
+ * card-like key, or most of the long digit tokens), so that order ids that
+ * happen to pass Luhn are not personal data; one per secret kind.
+ */
+static uint32_t
+sensitive_values(const struct mt_behav_params *p, const struct mt_behav_rec *r)
+{
+	const struct mt_behav_det_cfg *cc = &p->det[MT_DET_PII_CARD];
+	uint32_t n = (uint32_t)r->pii[MT_PII_SSN] + r->pii[MT_PII_IBAN] + r->pii[MT_PII_EMAIL] +
+		     r->pii[MT_PII_PHONE] + (uint32_t)__builtin_popcount(r->secrets);
+
+	if (r->pii[MT_PII_CARD] && r->pii[MT_PII_CARD] >= cc->threshold &&
+	    ((r->flags & MT_REC_CARD_CONTEXT) ||
+	     (r->pii[MT_PII_CARD] >= cc->min_count && r->pii[MT_PII_CARD] >= cc->ratio * r->card_tokens)))
+		n += r->pii[MT_PII_CARD];
+	return n;
+}
+
+/*
+ * sensitive_exfiltration: per identity and window, the bytes and records
+ * of successful responses that carried sensitive data. Records are the
+ * JSON objects in arrays, or the sensitive values when there are more (a
+ * CSV or text export has no JSON records). Fires on at least
+ * EXFIL_MIN_RESPONSES such responses adding up to max(threshold KiB,
+ * ratio x usual bytes) or max(min_count, ratio x usual records); usual =
+ * EWMA over closed windows that received sensitive data and did not fire.
+ * Login responses (a session token for the caller) are not counted.
+ */
+static void
+det_exfil(struct emit_ctx *c)
+{
+	struct mt_behav *b = c->b;
+	const struct mt_behav_rec *r = c->r;
+	const struct mt_behav_det_cfg *cx = &b->p.det[MT_DET_SENSITIVE_EXFIL];
+	struct ident_e *e;
+	uint32_t vals, recs;
+	double nb, nr;
+
+	if (!cx->enabled || r->status < 200 || r->status >= 300 || (r->flags & MT_REC_LOGIN))
+		return;
+	vals = sensitive_values(&b->p, r);
+	if (vals == 0)
+		return;
+	e = mt_lru_get(b->t[MT_TAB_IDENTITY], r->id_hash, true, NULL);
+	if (window(&e->win_exfil, r->ts_ns, cx->window_s)) {
+		if (e->ex_resp && !e->ex_fired) {
+			double w = b->n_ex_windows ? 0.1 : 1.0;
+
+			b->usual_ex_bytes = (1 - w) * b->usual_ex_bytes + w * (double)e->ex_bytes;
+			b->usual_ex_records = (1 - w) * b->usual_ex_records + w * (double)e->ex_records;
+			b->n_ex_windows++;
+		}
+		e->ex_bytes = 0;
+		e->ex_records = 0;
+		e->ex_resp = 0;
+		e->ex_secrets = 0;
+		e->ex_fired = 0;
+		memset(e->ex_pii, 0, sizeof(e->ex_pii));
+	}
+	recs = r->resp_records > vals ? r->resp_records : vals;
+	e->ex_bytes += r->resp_bytes;
+	e->ex_records += recs;
+	e->ex_resp++;
+	e->ex_secrets |= r->secrets;
+	for (unsigned i = 0; i < MT_PII__COUNT; i++)
+		e->ex_pii[i] += r->pii[i];
+	if (e->ex_resp < EXFIL_MIN_RESPONSES)
+		return;
+	/* 0 turns a criterion off */
+	nb = cx->threshold ? (double)cx->threshold * 1024 : -1;
+	nr = cx->min_count ? (double)cx->min_count : -1;
+	if (nb > 0 && b->n_ex_windows && b->usual_ex_bytes * cx->ratio > nb)
+		nb = b->usual_ex_bytes * cx->ratio;
+	if (nr > 0 && b->n_ex_windows && b->usual_ex_records * cx->ratio > nr)
+		nr = b->usual_ex_records * cx->ratio;
+	if ((nb > 0 && (double)e->ex_bytes >= nb) || (nr > 0 && (double)e->ex_records >= nr)) {
+		e->ex_fired = 1;
+		emit(c, MT_DET_SENSITIVE_EXFIL, NULL, r->id_hash, false,
+		     "\"bytes\":%" PRIu64 ",\"records\":%u,\"responses\":%u,"
+		     "\"pii\":[%u,%u,%u,%u,%u],\"secret_kinds\":%u,\"usual_bytes\":%.0f,"
+		     "\"usual_records\":%.0f", e->ex_bytes, e->ex_records, e->ex_resp,
+		     e->ex_pii[0], e->ex_pii[1], e->ex_pii[2], e->ex_pii[3], e->ex_pii[4],
+		     e->ex_secrets, b->usual_ex_bytes, b->usual_ex_records);
+	}
+}
+
 static bool
 in_ring(const uint64_t *v, unsigned n, uint64_t x)
 {
@@ -794,6 +886,7 @@ mt_behav_process(struct mt_behav *b, const struct mt_behav_rec *r, struct mt_beh
 	tm = mt_an_inventory(b, r, &res);
 	det_request_facts(&c);
 	det_identity(&c, &res);
+	det_exfil(&c);
 	det_objects(&c, tm);
 	det_pages(&c, &res);
 	det_login(&c);

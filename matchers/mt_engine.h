@@ -196,6 +196,22 @@ struct mt_body;
 int mt_body_begin(const struct mt_engine *e, struct mt_scratch *s,
 		  const struct mt_txn *t, int dir, struct mt_body **out);
 
+/** Receives a body's decoded bytes (see mt_body_set_tap()). */
+typedef void (*mt_body_tap_fn)(void *ctx, const uint8_t *p, uint32_t n);
+
+/**
+ * Hand every decoded byte of this body (what the body rules see: inflated
+ * when the head says gzip/x-gzip/deflate, the raw bytes from where
+ * inflation failed, nothing beyond the inflate cap) to @p fn as well,
+ * from within mt_body_data(). Lets another inspector (the behaviour
+ * scanners) read the body without inflating it a second time.
+ * Call after mt_body_begin() and before the first mt_body_data();
+ * @p fn = NULL removes the tap. Same thread as the body calls.
+ * @return 1 when this body is inflated, 0 when its bytes pass unchanged,
+ *         -EINVAL when @p b is not an open body.
+ */
+int mt_body_set_tap(struct mt_body *b, mt_body_tap_fn fn, void *ctx);
+
 /**
  * Feed body bytes (already de-chunked). Hits decided on these bytes are
  * reported in @p res (n_hits may be 0).

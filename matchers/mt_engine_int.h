@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "mt_engine.h"
+#include "mt_inflate.h"
 
 /* ---- memory pool: everything a rule owns dies with its engine ---- */
 struct mt_pool_blk;
@@ -322,18 +323,12 @@ struct mt_bufv {
 	X(body_stream_errors) \
 	X(body_stream_alloc_fallback) \
 	X(inflate_bodies) \
-	X(inflate_errors) \
-	X(inflate_raw_deflate) \
-	X(inflate_cap_hits) \
-	X(inflate_trailing_bytes) \
 	X(encoding_unsupported) \
 	X(threshold_suppressed) \
 	X(threshold_evictions)
 
 struct mt_body_pool;
 struct mt_thr_table;
-
-#define MT_INFLATE_CHUNK (16u * 1024u)
 
 struct mt_scratch {
 	hs_scratch_t *hs;
@@ -354,6 +349,7 @@ struct mt_scratch {
 		MT_SCRATCH_COUNTERS(MT_X_FIELD)
 #undef MT_X_FIELD
 	} ctr;
+	struct mt_inflate_ctr inf;     /* reported as inflate_errors, ... */
 	struct mt_body_pool *bodies;   /* NULL when no loaded rule inspects a body */
 	struct mt_thr_table *thr;      /* NULL when no rule has a threshold */
 	uint8_t zout[MT_INFLATE_CHUNK];  /* inflate output, consumed within one call */
@@ -389,36 +385,7 @@ void mt_scratch_new_call(struct mt_scratch *s);
 void mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 	     uint32_t *rules, uint32_t n, struct mt_result *out);
 
-/* ---- inflate (mt_inflate.c) ---- */
-
-/* First body bytes kept to retry as raw deflate or to pass through. */
-#define MT_INFLATE_HEAD 64u
-/* zlib's memory per body: inflate state (~7 KiB) + 32 KiB window. */
-#define MT_INFLATE_ARENA (48u * 1024u)
-
-enum mt_inflate_state { MT_INF_RUN, MT_INF_DONE, MT_INF_CAPPED, MT_INF_PASS };
-
-struct mt_inflate {
-	z_stream zs;
-	uint8_t *arena;        /* MT_INFLATE_ARENA bytes, zlib's zalloc takes from it */
-	uint32_t arena_used;
-	uint8_t state;         /* enum mt_inflate_state */
-	bool raw_tried;
-	uint32_t head_len;
-	uint64_t in_total, out_total;
-	uint8_t head[MT_INFLATE_HEAD];
-};
-
-/* Receives decoded bytes; returns 0 or a negative errno (stops the feed). */
-typedef int (*mt_body_sink_fn)(void *ctx, const uint8_t *p, uint32_t n);
-
-/* Initialise over @p arena (no heap). 0 or -ENOMEM. */
-int mt_inflate_init(struct mt_inflate *z, uint8_t *arena);
-/* Inflate @p len bytes into @p sink through s->zout, up to MT_INFLATE_CAP
- * decoded bytes. Corrupt input switches to passing the raw bytes through.
- * 0 or the sink's error. */
-int mt_inflate_feed(struct mt_inflate *z, struct mt_scratch *s, const uint8_t *p,
-		    uint32_t len, mt_body_sink_fn sink, void *ctx);
+/* ---- inflate: mt_inflate.h (shared with the behaviour scanners) ---- */
 
 /* ---- scratch parts (mt_body.c, mt_threshold.c) ---- */
 int mt_body_pool_prepare(struct mt_scratch *s, const struct mt_engine *e);
@@ -432,8 +399,6 @@ bool mt_thr_check(struct mt_scratch *s, const struct mt_rule *r, const struct mt
  * kept for positional confirmation (Suricata's request-body-limit and
  * response-body-limit default to 100 KiB). */
 #define MT_BODY_WINDOW (100u * 1024u)
-/* Most decompressed bytes per body (decompression bombs). */
-#define MT_INFLATE_CAP (1024u * 1024u)
 /* Default concurrent bodies per scratch when mt_engine_params.max_bodies is 0. */
 #define MT_BODY_DEFAULT_MAX 64u
 /* Threshold tracking entries per scratch. */

@@ -921,8 +921,11 @@ static int write_manifest(const struct gen *g, const char *path)
 	if (g->o.scenario == SCEN_BEHAV) {
 		const struct gen_scn *sc = &g->scn;
 		fprintf(f, "  \"benign_twin\": %s,\n  \"benign_users\": %u,\n"
-			   "  \"jwt_hs256_secret\": \"%s\",\n  \"expected_sids\": [",
+			   "  \"jwt_hs256_secret\": \"%s\",\n",
 			sc->benign_twin ? "true" : "false", sc->users, GEN_SCN_JWT_SECRET);
+		/* settings the appliance must run with (its detectors.json) */
+		fprintf(f, "  \"detector_settings\": %s,\n  \"expected_sids\": [",
+			sc->settings ? sc->settings : "null");
 		for (int i = 0; i < sc->nsids; i++)
 			fprintf(f, "%s%u", i ? ", " : "", sc->sids[i]);
 		fprintf(f, "],\n  \"kind_sids\": {");

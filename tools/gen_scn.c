@@ -46,6 +46,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <zlib.h>
 
 #define WORLD_USERS 40
 #define WORLD_US 100000000ULL  /* benign activity spans 100 s */
@@ -90,6 +91,7 @@ struct ctx {
 	uint64_t t0;          /* actor start */
 	uint32_t next_oid;
 	uint32_t next_net;    /* /24 allocator for world users */
+	int gzip;             /* every response body gzip-encoded */
 	char uri[1024];
 };
 
@@ -277,7 +279,11 @@ static void b64url_str(struct gen_sb *b, const char *s)
 	gen_sb_b64url(b, s, strlen(s));
 }
 
-enum sigmode { SIG_HS256, SIG_EMPTY, SIG_RANDOM256 };
+enum sigmode { SIG_HS256, SIG_EMPTY, SIG_RANDOM256, SIG_WRONG_KEY };
+
+/* HS256 keys an attacker tries when forging tokens (jwt-bad-signature). */
+static const char *const guessed_keys[] = { "secret", "your-256-bit-secret", "changeme",
+					    "apiguard-gen-demo-hs256-secret-v2" };
 
 /* JWT "header.payload.signature" into out (NUL-terminated). */
 static void make_jwt(struct ctx *c, char *out, size_t cap, const char *hdr,
@@ -298,11 +304,12 @@ static void make_jwt(struct ctx *c, char *out, size_t cap, const char *hdr,
 	free(pl.p);
 	size_t signed_len = t->len;
 	gen_sb_putc(t, '.');
-	if (sig == SIG_HS256) {
+	if (sig == SIG_HS256 || sig == SIG_WRONG_KEY) {
 		unsigned char mac[32];
 		unsigned int ml = sizeof(mac);
-		HMAC(EVP_sha256(), GEN_SCN_JWT_SECRET, (int)strlen(GEN_SCN_JWT_SECRET),
-		     (const unsigned char *)t->p, signed_len, mac, &ml);
+		const char *key = sig == SIG_HS256 ? GEN_SCN_JWT_SECRET : GEN_PICK(&c->r, guessed_keys);
+		HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)t->p, signed_len, mac,
+		     &ml);
 		gen_sb_b64url(t, mac, ml);
 	} else if (sig == SIG_RANDOM256) {
 		uint8_t s[256];
@@ -476,6 +483,38 @@ static const char *reason(int st)
 	}
 }
 
+/* Replace @p body by its gzip encoding (what nginx sends with gzip on). */
+static void gzip_body(struct gen_sb *body)
+{
+	z_stream z;
+	uLong cap;
+	uint8_t *out;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		fprintf(stderr, "apiguard-gen: zlib init failed\n");
+		exit(1);
+	}
+	cap = deflateBound(&z, (uLong)body->len) + 32;
+	out = malloc(cap);
+	if (!out) {
+		fprintf(stderr, "apiguard-gen: out of memory\n");
+		exit(1);
+	}
+	z.next_in = (Bytef *)body->p;
+	z.avail_in = (uInt)body->len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		fprintf(stderr, "apiguard-gen: gzip failed\n");
+		exit(1);
+	}
+	body->len = 0;
+	gen_sb_put(body, out, cap - z.avail_out);
+	deflateEnd(&z);
+	free(out);
+}
+
 /* Response to the last request, with c->body as the body. PII-bearing
  * responses are chunked at random cut points often enough that the
  * detectors must stream. */
@@ -489,6 +528,8 @@ static void resp_ex(struct ctx *c, int status, double chunk_share, const char *e
 	x->status = (uint16_t)status;
 	x->chunked = (uint8_t)chunked;
 	x->resp_off = (uint32_t)b->len;
+	if (has_body && c->gzip)
+		gzip_body(body);
 	time_t t = (time_t)(c->now_s + s->s[c->cur].start_us / 1000000);
 	struct tm tm;
 	char date[40];
@@ -503,6 +544,8 @@ static void resp_ex(struct ctx *c, int status, double chunk_share, const char *e
 		else
 			sbf(b, "Content-Length: %zu\r\n", has_body ? body->len : 0);
 	}
+	if (has_body && c->gzip)
+		GEN_SB_LIT(b, "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
 	if (status == 401)
 		GEN_SB_LIT(b, "WWW-Authenticate: Bearer realm=\"api\"\r\n");
 	if (extra_hdr)
@@ -1269,6 +1312,33 @@ static void a_jwt_empty_sig(struct ctx *c, int benign)
 	forged(c, HDR_HS256, SIG_EMPTY, c->now_s, c->now_s + 86400, 8);
 }
 
+/* jwt-bad-signature: the victim's claims with role admin, signed with keys
+ * an attacker guesses. The appliance knows the real key (scenario
+ * settings). Twin: correctly signed tokens, with kid headers and an admin
+ * role, doing the same requests. */
+static void a_jwt_bad_sig(struct ctx *c, int benign)
+{
+	if (benign) {
+		static const char *const hdrs[] = {
+			HDR_HS256,
+			"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"k-2024-05\"}",
+			"{\"alg\":\"HS256\",\"kid\":\"a1b2c3d4e5\"}",
+		};
+		for (int k = 0; k < 3; k++) {
+			struct user *u = user_new(c, AUTH_JWT, world_ip(c));
+			make_jwt(c, u->token, sizeof(u->token), hdrs[k], u->uid, k ? "customer" : "admin",
+				 c->now_s - 600, u->exp_s, SIG_HS256);
+			set_cred(u);
+			sess_begin(c, u->ip, c->t0 + (uint64_t)k * 9000000, 1000000);
+			for (int i = 0; i < 8; i++)
+				world_request(c, u);
+			sess_end(c);
+		}
+		return;
+	}
+	forged(c, HDR_HS256, SIG_WRONG_KEY, c->now_s, c->now_s + 3600, 8);
+}
+
 static void a_jwt_expired(struct ctx *c, int benign)
 {
 	if (benign) {
@@ -1550,6 +1620,78 @@ static void a_secret(struct ctx *c, int benign, int kind)
 	sess_end(c);
 }
 
+/* secret-entropy: generic credentials (no provider prefix) in a config
+ * endpoint's responses. The twin's responses are just as random-looking,
+ * but under keys that name no secret: UUIDs, hex ETags and sha256
+ * digests, a base64 thumbnail, 18-digit numeric ids, and secret-sounding
+ * keys whose values are prose, numbers or short words. */
+static void entropy_resp(struct ctx *c, int benign, int i)
+{
+	static const char b62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char hex[] = "0123456789abcdef";
+	static const char *const keys[] = { "api_secret", "client_secret", "signing_key",
+					    "db_password", "webhook_secret" };
+	struct gen_sb *b = &c->body;
+	struct gen_rng *r = &c->r;
+
+	sbf(b, "{\"service\":\"partner-sync\",\"id\":\"");
+	gen_sb_uuid(b, r);
+	GEN_SB_LIT(b, "\",");
+	if (!benign) {
+		/* two generic secrets per response, 32-48 base62 characters */
+		for (int k = 0; k < 2; k++) {
+			sbf(b, "\"%s\":\"", keys[(i + k * 2) % 5]);
+			for (unsigned n = gen_range(r, 32, 48); n > 0; n--)
+				gen_sb_putc(b, b62[gen_below(r, 62)]);
+			GEN_SB_LIT(b, "\",");
+		}
+	} else {
+		char id[24];
+
+		GEN_SB_LIT(b, "\"etag\":\"W/\\\"");
+		for (int n = 0; n < 32; n++)
+			gen_sb_putc(b, hex[gen_below(r, 16)]);
+		GEN_SB_LIT(b, "\\\"\",\"sha256\":\"");
+		for (int n = 0; n < 64; n++)
+			gen_sb_putc(b, hex[gen_below(r, 16)]);
+		GEN_SB_LIT(b, "\",\"thumbnail\":\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA");
+		for (int n = 0; n < 600; n++)
+			gen_sb_putc(b, b64[gen_below(r, 64)]);
+		GEN_SB_LIT(b, "==\",\"external_ids\":[");
+		for (int k = 0; k < 3; k++) {
+			/* snowflake-like: 18 digits behind a prefix no card network uses */
+			id[0] = '9';
+			id[1] = '0';
+			put_digits(id + 2, r, 16);
+			id[18] = 0;
+			sbf(b, "%s%s", k ? "," : "", id);
+		}
+		GEN_SB_LIT(b, "],\"request_id\":\"");
+		gen_sb_uuid(b, r);
+		GEN_SB_LIT(b, "\",\"secret_question\":\"What was the name of your first pet?\","
+			      "\"password_min_length\":12,\"password_policy\":\"strong\","
+			      "\"client_secret_expires_at\":0,");
+	}
+	GEN_SB_LIT(b, "\"updated_at\":");
+	put_date(b, r);
+	gen_sb_putc(b, '}');
+}
+
+static void a_secret_entropy(struct ctx *c, int benign)
+{
+	struct user *a = benign ? user_new(c, AUTH_JWT, world_ip(c)) : user_new(c, AUTH_JWT, ATK_IP);
+	script_begin(c, a->ip, c->t0);
+	c->s->s[c->cur].think_us = 800000;
+	for (int i = 0; i < 6; i++) {
+		req(c, a, "GET", benign ? urif(c, "/api/v1/partners/%u/sync", 40 + i) :
+					  "/api/v1/debug/partners", NULL, NULL, NULL, !benign);
+		entropy_resp(c, benign, i);
+		resp_ex(c, 200, 0.5, NULL);
+	}
+	sess_end(c);
+}
+
 static void a_secret_privkey(struct ctx *c, int b) { a_secret(c, b, 0); }
 static void a_secret_cloudkey(struct ctx *c, int b) { a_secret(c, b, 1); }
 static void a_secret_token(struct ctx *c, int b) { a_secret(c, b, 2); }
@@ -1706,7 +1848,13 @@ struct scn_def {
 	actor_fn fn;
 	uint32_t sids[3];
 	int weight_bias; /* route emphasised in the world's traffic */
+	const char *settings; /* detector settings the appliance needs (JSON), or NULL */
+	int gzip;        /* every response body gzip-encoded (world and actor) */
 };
+
+/* The appliance verifies HS256 signatures with the generator's key. */
+#define SETTINGS_JWT_KEY "{\"jwt\": {\"keys\": [{\"alg\": \"HS256\", \"secret\": \"" \
+	GEN_SCN_JWT_SECRET "\"}]}}"
 
 static const struct scn_def scenarios[] = {
 	{ "bola-enum", a_bola_enum, { 2300001 }, W_ORDER },
@@ -1735,6 +1883,10 @@ static const struct scn_def scenarios[] = {
 	{ "secret-privkey", a_secret_privkey, { 2300040 }, -1 },
 	{ "secret-cloudkey", a_secret_cloudkey, { 2300041 }, -1 },
 	{ "secret-token", a_secret_token, { 2300042 }, -1 },
+	{ "secret-entropy", a_secret_entropy, { 2300043 }, -1 },
+	{ "jwt-bad-signature", a_jwt_bad_sig, { 2300026 }, -1, SETTINGS_JWT_KEY, 0 },
+	{ "pii-cards-gzip", a_pii_cards, { 2300030 }, -1, NULL, 1 },
+	{ "secret-privkey-gzip", a_secret_privkey, { 2300040 }, -1, NULL, 1 },
 	{ "unauth-sensitive", a_unauth_sensitive, { 2300050 }, -1 },
 	{ "excessive-data", a_excessive_data, { 2300051 }, -1 },
 	{ "pagination-walk", a_pagination_walk, { 2300052 }, W_ORDERS_PAGE },
@@ -1826,6 +1978,8 @@ int gen_scn_build(struct gen_scn *s, const char *name, uint64_t seed, uint64_t b
 	c.next_oid = 3100000;
 	gen_rng_seed(&c.r, seed ^ 0x5ce7a2105ULL);
 	memcpy(c.weights, default_weights, sizeof(c.weights));
+	c.gzip = d ? d->gzip : 0;
+	s->settings = d ? d->settings : NULL;
 	if (d && d->weight_bias >= 0) {
 		/* Take 14 points from products for the emphasised route. */
 		c.weights[W_PRODUCTS] -= 14;

@@ -55,6 +55,8 @@ struct gen_scn {
 	uint32_t sids[GEN_SCN_MAX_SIDS];      /* expected sids (union) */
 	int nsids;
 	uint32_t users;                       /* benign identities */
+	const char *settings;                 /* detector settings (JSON) the appliance
+						 needs for this scenario, or NULL */
 };
 
 /** @return 1 if @p name is a behaviour scenario (or its -benign twin). */

@@ -75,6 +75,7 @@ CATALOGUE = {
     2300051: ("excessive_data", {"T1119", "T1213"}, {"API4:2023", "API6:2023"}),
     2300052: ("pagination_walk", {"T1119"}, {"API6:2023"}),
     2300053: ("limit_abuse", {"T1119"}, {"API4:2023"}),
+    2300054: ("sensitive_exfiltration", {"T1020"}, {"API3:2023", "API6:2023"}),
     2300060: ("mass_assignment", {"T1098"}, {"API3:2023"}),
 }
 
@@ -141,6 +142,12 @@ class Runner:
             return res
         with open(man) as f:
             res["manifest"] = json.load(f)
+        # Settings the scenario needs (e.g. the HS256 key for
+        # jwt-bad-signature) go where apiguard reads persisted detector
+        # settings at start-up: detectors.json in its log directory.
+        if res["manifest"].get("detector_settings"):
+            with open(os.path.join(logdir, "detectors.json"), "w") as f:
+                json.dump(res["manifest"]["detector_settings"], f)
         cmd = [self.args.apiguard, "-r", pcap, "-q", "-l", logdir]
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
         if p.returncode != 0:
@@ -272,7 +279,7 @@ def main():
     lst = subprocess.run([args.gen, "-o", "/dev/null", "--scenario", "list"],
                          stdout=subprocess.PIPE, timeout=30).stdout.decode().split()
     scenarios = [s for s in lst if s not in ("demo", "mix")]
-    check("generator lists behaviour scenarios", len(scenarios) >= 63, "%d" % len(scenarios))
+    check("generator lists behaviour scenarios", len(scenarios) >= 71, "%d" % len(scenarios))
 
     tmp = tempfile.mkdtemp(prefix="test_behaviour.")
     runner = Runner(args, tmp)

@@ -5,7 +5,9 @@
  * mt_txn views: client behind trusted proxies, identity precedence,
  * templates, login username from JSON and form bodies split at every
  * point, login outcome, privilege fields, harvested response ids, sizes of
- * the embedded structures, and the worker cost per transaction.
+ * the embedded structures, gzip/deflate response bodies (own inflater and
+ * decoded bytes handed in by the caller) at every split, and the worker
+ * cost per transaction.
  * No EAL; ASan-clean.
  */
 #include "tu_eal.h"
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <stddef.h>
 #include <time.h>
+#include <zlib.h>
 
 static struct mt_behav_params P;
 
@@ -315,11 +318,12 @@ test_write_bodies(void)
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT(r.flags & MT_REC_WRITE);
-	/* compressed responses are not scanned, but sized */
+	/* codings we cannot decode are not scanned, but sized (gzip and
+	 * deflate: test_encoded_bodies) */
 	txn(&b, "GET", "/x", NULL);
 	resp(&b, 200, "application/json");
 	b.t.resp.headers[1].name = (struct mt_slice){ (const uint8_t *)"Content-Encoding", 16 };
-	b.t.resp.headers[1].value = (struct mt_slice){ (const uint8_t *)"gzip", 4 };
+	b.t.resp.headers[1].value = (struct mt_slice){ (const uint8_t *)"br", 2 };
 	b.t.resp.n_headers = 2;
 	b.t.resp.known[MT_HDR_CONTENT_ENCODING] = 1;
 	run(w, &b, NULL, "123-45-6789", 3, &r);
@@ -391,6 +395,311 @@ test_bench(void)
 	mt_behav_worker_destroy(w);
 }
 
+/* ---- Content-Encoding ---- */
+
+/* windowBits: 15+16 gzip, 15 zlib, -15 raw deflate */
+static uint8_t *
+deflate_buf(const void *in, size_t len, int wbits, size_t *olen)
+{
+	z_stream z;
+	size_t cap;
+	uint8_t *out;
+
+	memset(&z, 0, sizeof(z));
+	CU_ASSERT_FATAL(deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+	cap = deflateBound(&z, len) + 64;
+	out = malloc(cap);
+	CU_ASSERT_FATAL(out != NULL);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	CU_ASSERT_FATAL(deflate(&z, Z_FINISH) == Z_STREAM_END);
+	*olen = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
+}
+
+/* A JSON response full of what the scanners look for: grouped and keyed
+ * cards, an SSN, an IBAN, e-mails, a phone, a private key, an AWS key. */
+static const char LEAKY[] =
+	"{\"customers\":[{\"id\":\"c-1001\",\"name\":\"Ann Lee\",\"card\":\"4111 1111 1111 1111\","
+	"\"ssn\":\"219-09-9999\",\"email\":\"ann.lee@example.com\"},"
+	"{\"id\":\"c-1002\",\"name\":\"Bo Chan\",\"pan\":\"5500000000000004\","
+	"\"iban\":\"DE89 3704 0044 0532 0130 00\",\"phone\":\"+14155550123\","
+	"\"email\":\"bo.chan@example.org\"}],"
+	"\"deploy\":{\"key\":\"-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\\n"
+	"-----END RSA PRIVATE KEY-----\",\"aws\":\"AKIAIOSFODNN7EXAMPLE\"}}";
+
+/* Response head with Content-Type JSON and Content-Encoding @p enc. */
+static void
+resp_enc(struct txn_buf *b, const char *enc)
+{
+	resp(b, 200, "application/json");
+	if (enc == NULL)
+		return;
+	b->t.resp.headers[1].name = (struct mt_slice){ (const uint8_t *)"Content-Encoding", 16 };
+	b->t.resp.headers[1].value = (struct mt_slice){ (const uint8_t *)enc, (uint32_t)strlen(enc) };
+	b->t.resp.n_headers = 2;
+	b->t.resp.known[MT_HDR_CONTENT_ENCODING] = 1;
+}
+
+/*
+ * GET with a response body @p p (wire bytes, maybe compressed) cut at
+ * @p cut. With @p plain, the caller decodes (mt_behav_body_external): the
+ * wire bytes go to mt_behav_body() and @p plain, cut at @p cut too, to
+ * mt_behav_body_decoded(), as the data plane does with the engine's tap.
+ */
+static void
+run_resp(struct mt_behav_worker *w, const char *enc, const uint8_t *p, size_t len, size_t cut,
+	 const char *plain, struct mt_behav_rec *r)
+{
+	struct txn_buf b;
+	struct mt_behav_msg m;
+	const struct mt_rule_info *hits[MT_BEHAV_REQ_HITS];
+	size_t c = cut < len ? cut : len;
+
+	txn(&b, "GET", "/api/v1/customers", NULL);
+	resp_enc(&b, enc);
+	mt_behav_req_head(w, &b.t, r, &m, hits, MT_BEHAV_REQ_HITS);
+	mt_behav_body_end(w, r, &m);
+	mt_behav_resp_head(w, &b.t, r, &m);
+	if (plain != NULL) {
+		size_t pl = strlen(plain), pc = cut < pl ? cut : pl;
+
+		CU_ASSERT_EQUAL(mt_behav_body_external(w, &m), 1);
+		mt_behav_body(w, r, &m, p, (uint32_t)c);
+		mt_behav_body_decoded(w, r, &m, (const uint8_t *)plain, (uint32_t)pc);
+		mt_behav_body(w, r, &m, p + c, (uint32_t)(len - c));
+		mt_behav_body_decoded(w, r, &m, (const uint8_t *)plain + pc, (uint32_t)(pl - pc));
+	} else {
+		mt_behav_body(w, r, &m, p, (uint32_t)c);
+		mt_behav_body(w, r, &m, p + c, (uint32_t)(len - c));
+	}
+	mt_behav_body_end(w, r, &m);
+	mt_behav_txn_end(w, &b.t, r);
+}
+
+/* The scanners' findings (everything but sizes) are the same. */
+static bool
+same_findings(const struct mt_behav_rec *a, const struct mt_behav_rec *b)
+{
+	const uint16_t f = MT_REC_CARD_CONTEXT | MT_REC_RESP_SCANNED | MT_REC_ENCODED;
+
+	return memcmp(a->pii, b->pii, sizeof(a->pii)) == 0 && a->secrets == b->secrets &&
+	       a->card_tokens == b->card_tokens && a->resp_records == b->resp_records &&
+	       a->n_resp_ids == b->n_resp_ids &&
+	       memcmp(a->resp_ids, b->resp_ids, sizeof(a->resp_ids)) == 0 &&
+	       (a->flags & f) == (b->flags & f);
+}
+
+static void
+test_encoded_bodies(void)
+{
+	struct mt_behav_worker *w = mt_behav_worker_create(&P);
+	struct mt_behav_rec plain, r;
+	static const struct { const char *enc; int wbits; } codings[] = {
+		{ "gzip", 15 + 16 }, { "x-gzip", 15 + 16 }, { "deflate", 15 }, { "deflate", -15 },
+	};
+	size_t pl = strlen(LEAKY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	run_resp(w, NULL, (const uint8_t *)LEAKY, pl, 0, NULL, &plain);
+	CU_ASSERT(plain.pii[MT_PII_CARD] == 2 && plain.pii[MT_PII_SSN] == 1 &&
+		  plain.pii[MT_PII_IBAN] == 1 && plain.pii[MT_PII_EMAIL] == 2);
+	CU_ASSERT((plain.secrets & (MT_SECRET_PRIVKEY | MT_SECRET_CLOUD)) ==
+		  (MT_SECRET_PRIVKEY | MT_SECRET_CLOUD));
+	CU_ASSERT(plain.flags & MT_REC_CARD_CONTEXT);
+	CU_ASSERT_EQUAL(plain.n_resp_ids, 2);
+	for (size_t k = 0; k < sizeof(codings) / sizeof(codings[0]); k++) {
+		size_t zl;
+		uint8_t *z = deflate_buf(LEAKY, pl, codings[k].wbits, &zl);
+		unsigned bad_own = 0, bad_ext = 0, bad_size = 0;
+
+		/* own inflater and decoded bytes from the caller, cut at every byte */
+		for (size_t cut = 0; cut <= zl; cut++) {
+			run_resp(w, codings[k].enc, z, zl, cut, NULL, &r);
+			bad_own += !same_findings(&r, &plain);
+			bad_size += r.resp_bytes != zl;
+		}
+		for (size_t cut = 0; cut <= pl; cut++) {
+			run_resp(w, codings[k].enc, z, zl, cut, LEAKY, &r);
+			bad_ext += !same_findings(&r, &plain);
+			bad_size += r.resp_bytes != zl;
+		}
+		CU_ASSERT_EQUAL(bad_own, 0);
+		CU_ASSERT_EQUAL(bad_ext, 0);
+		CU_ASSERT_EQUAL(bad_size, 0);
+		if (bad_own || bad_ext)
+			printf("\n  %s (wbits %d): %u/%u splits differ", codings[k].enc,
+			       codings[k].wbits, bad_own + bad_ext, (unsigned)(zl + pl + 2));
+		free(z);
+	}
+	CU_ASSERT_EQUAL(mt_behav_worker_stats(w)->inflate_errors, 0);
+	CU_ASSERT(mt_behav_worker_stats(w)->bodies_tapped > 0);
+	CU_ASSERT(mt_behav_worker_stats(w)->bodies_inflated > 0);
+	CU_ASSERT_EQUAL(mt_behav_worker_stats(w)->inflate_lost, 0);
+	mt_behav_worker_destroy(w);
+}
+
+/* Bodies beyond one inflate step (16 KiB of output), fed in small pieces. */
+static void
+test_encoded_large(void)
+{
+	struct mt_behav_worker *w = mt_behav_worker_create(&P);
+	struct mt_behav_rec r;
+	char *big = malloc(64 * 1024);
+	size_t n = 0, zl;
+	uint8_t *z;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	n += (size_t)sprintf(big, "{\"items\":[");
+	for (int i = 0; n < 60 * 1024; i++)
+		n += (size_t)sprintf(big + n, "{\"id\":%d,\"sku\":\"SKU-%06d\",\"note\":\"in stock\"},",
+				     i, i * 7919 % 1000000);
+	/* the only secret sits past the first 48 KiB of decoded bytes */
+	n += (size_t)sprintf(big + n, "{\"id\":0,\"aws\":\"AKIAIOSFODNN7EXAMPLE\"}]}");
+	z = deflate_buf(big, n, 15 + 16, &zl);
+	for (size_t step = 1; step <= 4093; step = step * 3 + 2) {
+		struct txn_buf b;
+		struct mt_behav_msg m;
+		const struct mt_rule_info *hits[MT_BEHAV_REQ_HITS];
+
+		txn(&b, "GET", "/api/v1/items", NULL);
+		resp_enc(&b, "gzip");
+		mt_behav_req_head(w, &b.t, &r, &m, hits, MT_BEHAV_REQ_HITS);
+		mt_behav_body_end(w, &r, &m);
+		mt_behav_resp_head(w, &b.t, &r, &m);
+		for (size_t off = 0; off < zl; off += step)
+			mt_behav_body(w, &r, &m, z + off, (uint32_t)(zl - off < step ? zl - off : step));
+		mt_behav_body_end(w, &r, &m);
+		CU_ASSERT(r.secrets & MT_SECRET_CLOUD);
+		CU_ASSERT(r.resp_records > 1000);
+		CU_ASSERT_EQUAL(r.resp_bytes, zl);
+	}
+	CU_ASSERT_EQUAL(mt_behav_worker_stats(w)->body_bytes_scanned % n, 0);
+	free(z);
+	free(big);
+	mt_behav_worker_destroy(w);
+}
+
+/* Corrupt, truncated and oversized bodies; more encoded bodies at once
+ * than the worker has inflaters. */
+static void
+test_encoded_faults(void)
+{
+	struct mt_behav_worker *w = mt_behav_worker_create(&P);
+	const struct mt_behav_wstats *st;
+	struct mt_behav_rec r;
+	size_t zl, pl = strlen(LEAKY);
+	uint8_t *z = deflate_buf(LEAKY, pl, 15 + 16, &zl);
+	uint8_t *bad = malloc(zl);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	st = mt_behav_worker_stats(w);
+	/* a gzip header followed by garbage: counted, no crash; what could not
+	 * be inflated is scanned as it is (here: nothing readable) */
+	memcpy(bad, z, zl);
+	for (size_t i = 12; i < zl; i++)
+		bad[i] ^= (uint8_t)(0x5a + i);
+	for (size_t cut = 0; cut <= zl; cut += 7) {
+		uint64_t e0 = st->inflate_errors;
+
+		run_resp(w, "gzip", bad, zl, cut, NULL, &r);
+		CU_ASSERT_EQUAL(st->inflate_errors, e0 + 1);
+		CU_ASSERT_EQUAL(r.resp_bytes, zl);
+		CU_ASSERT(r.flags & MT_REC_RESP_SCANNED);
+	}
+	/* plain text sent as "gzip" is scanned from its first byte */
+	run_resp(w, "gzip", (const uint8_t *)LEAKY, pl, 5, NULL, &r);
+	CU_ASSERT(r.pii[MT_PII_SSN] == 1 && (r.secrets & MT_SECRET_PRIVKEY));
+	/* truncated: what was inflated counts */
+	run_resp(w, "gzip", z, zl / 2, 3, NULL, &r);
+	CU_ASSERT(r.pii[MT_PII_CARD] >= 1);
+	/* decompression bomb: cut at the cap, counted once */
+	{
+		size_t big = 3u * 1024 * 1024, bl;
+		uint8_t *zeros = calloc(1, big), *bz;
+		uint64_t c0 = st->inflate_cap_hits;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(zeros);
+		bz = deflate_buf(zeros, big, 15 + 16, &bl);
+		run_resp(w, "gzip", bz, bl, bl / 3, NULL, &r);
+		CU_ASSERT_EQUAL(st->inflate_cap_hits, c0 + 1);
+		free(bz);
+		free(zeros);
+	}
+	/* more open encoded bodies than inflaters: the least recently fed loses
+	 * its inflater (counted, flagged), the others finish normally */
+	{
+		enum { N = MT_BEHAV_INFLATERS + 1 };
+		struct txn_buf b;
+		struct mt_behav_msg *m = calloc(N, sizeof(*m));
+		struct mt_behav_rec *rr = calloc(N, sizeof(*rr));
+		const struct mt_rule_info *hits[MT_BEHAV_REQ_HITS];
+		uint64_t lost0 = st->inflate_lost;
+		size_t c = zl / 2;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rr);
+		txn(&b, "GET", "/api/v1/customers", NULL);
+		resp_enc(&b, "gzip");
+		for (int i = 0; i < N; i++) {
+			mt_behav_req_head(w, &b.t, &rr[i], &m[i], hits, MT_BEHAV_REQ_HITS);
+			mt_behav_body_end(w, &rr[i], &m[i]);
+			mt_behav_resp_head(w, &b.t, &rr[i], &m[i]);
+			mt_behav_body(w, &rr[i], &m[i], z, (uint32_t)c);
+		}
+		for (int i = 0; i < N; i++) {
+			mt_behav_body(w, &rr[i], &m[i], z + c, (uint32_t)(zl - c));
+			mt_behav_body_end(w, &rr[i], &m[i]);
+		}
+		CU_ASSERT_EQUAL(st->inflate_lost, lost0 + 1);
+		CU_ASSERT(rr[0].flags & MT_REC_ENCODED);
+		for (int i = 1; i < N; i++)
+			CU_ASSERT(!(rr[i].flags & MT_REC_ENCODED) && rr[i].pii[MT_PII_IBAN] == 1);
+		free(m);
+		free(rr);
+	}
+	/* the caller's inflater stopped mid-body */
+	{
+		struct txn_buf b;
+		struct mt_behav_msg m;
+		const struct mt_rule_info *hits[MT_BEHAV_REQ_HITS];
+		uint64_t lost0 = st->inflate_lost;
+
+		txn(&b, "GET", "/api/v1/customers", NULL);
+		resp_enc(&b, "gzip");
+		mt_behav_req_head(w, &b.t, &r, &m, hits, MT_BEHAV_REQ_HITS);
+		mt_behav_body_end(w, &r, &m);
+		mt_behav_resp_head(w, &b.t, &r, &m);
+		CU_ASSERT_EQUAL(mt_behav_body_external(w, &m), 1);
+		mt_behav_body_decoded(w, &r, &m, (const uint8_t *)LEAKY, 40);
+		mt_behav_body_external_lost(w, &r, &m);
+		mt_behav_body_decoded(w, &r, &m, (const uint8_t *)LEAKY + 40, (uint32_t)(pl - 40));
+		mt_behav_body_end(w, &r, &m);
+		CU_ASSERT_EQUAL(st->inflate_lost, lost0 + 1);
+		CU_ASSERT((r.flags & MT_REC_ENCODED) && r.pii[MT_PII_SSN] == 0);
+	}
+	/* a plain body is never handed to the caller */
+	{
+		struct txn_buf b;
+		struct mt_behav_msg m;
+		const struct mt_rule_info *hits[MT_BEHAV_REQ_HITS];
+
+		txn(&b, "GET", "/x", NULL);
+		resp_enc(&b, NULL);
+		mt_behav_req_head(w, &b.t, &r, &m, hits, MT_BEHAV_REQ_HITS);
+		mt_behav_resp_head(w, &b.t, &r, &m);
+		CU_ASSERT_EQUAL(mt_behav_body_external(w, &m), 0);
+	}
+	free(bad);
+	free(z);
+	mt_behav_worker_destroy(w);
+}
+
 int
 main(void)
 {
@@ -406,6 +715,9 @@ main(void)
 	CU_add_test(s, "login bodies at every split", test_login_bodies);
 	CU_add_test(s, "write bodies and response ids", test_write_bodies);
 	CU_add_test(s, "worker to analytics", test_end_to_end);
+	CU_add_test(s, "gzip/deflate bodies at every split", test_encoded_bodies);
+	CU_add_test(s, "large encoded bodies in small pieces", test_encoded_large);
+	CU_add_test(s, "corrupt, truncated, bomb, inflaters busy", test_encoded_faults);
 	CU_add_test(s, "bench", test_bench);
 	return tu_run_all();
 }

@@ -514,6 +514,107 @@ test_inflate(void)
 	mt_engine_destroy(e);
 }
 
+/* ---------- tap: decoded bytes for another inspector ---------- */
+
+struct tap_buf {
+	uint8_t b[4096];
+	size_t n;
+	unsigned calls;
+};
+
+static void
+tap_cb(void *ctx, const uint8_t *p, uint32_t n)
+{
+	struct tap_buf *t = ctx;
+
+	CU_ASSERT_FATAL(t->n + n <= sizeof(t->b));
+	memcpy(t->b + t->n, p, n);
+	t->n += n;
+	t->calls++;
+}
+
+/* Feed @p p cut at @p cut with a tap; @return what set_tap said. */
+static int
+feed_tapped(const struct mt_engine *e, struct mt_scratch *s, const struct tx *x, int dir,
+	    const uint8_t *p, size_t len, size_t cut, struct tap_buf *t, uint64_t *sids)
+{
+	struct mt_body *b = NULL;
+	struct mt_result res;
+	int tap;
+
+	*sids = 0;
+	t->n = 0;
+	t->calls = 0;
+	CU_ASSERT_FATAL(mt_body_begin(e, s, &x->t, dir, &b) == 0 && b != NULL);
+	tap = mt_body_set_tap(b, tap_cb, t);
+	CU_ASSERT(mt_body_data(e, s, b, &x->t, p, (uint32_t)cut, &res) >= 0);
+	for (uint32_t h = 0; h < res.n_hits; h++)
+		*sids |= 1ull << (res.hits[h].rule->sid - 1);
+	CU_ASSERT(mt_body_data(e, s, b, &x->t, p + cut, (uint32_t)(len - cut), &res) >= 0);
+	for (uint32_t h = 0; h < res.n_hits; h++)
+		*sids |= 1ull << (res.hits[h].rule->sid - 1);
+	CU_ASSERT(mt_body_end(e, s, b, &x->t, &res) >= 0);
+	for (uint32_t h = 0; h < res.n_hits; h++)
+		*sids |= 1ull << (res.hits[h].rule->sid - 1);
+	return tap;
+}
+
+static void
+test_tap(void)
+{
+	static const char plain[] = "{\"trace\":\"java stacktrace at Foo.bar\",\"card\":\"4111 1111 1111 1111\"}";
+	static const struct { const char *const *h; int wbits; } codings[] = {
+		{ H_GZ, 15 + 16 }, { H_XGZ, 15 + 16 }, { H_DEFL, 15 }, { H_DEFL, -15 },
+	};
+	static const char *const none[] = {NULL};
+	struct mt_engine *e = engine(NULL, BODY_RULES);
+	struct mt_scratch *s = mt_scratch_create(e);
+	struct tap_buf t;
+	struct tx x;
+	uint64_t sids;
+
+	CU_ASSERT_FATAL(s != NULL);
+	/* the tap sees the inflated body, whatever the cut, and the rules the same */
+	for (size_t k = 0; k < sizeof(codings) / sizeof(codings[0]); k++) {
+		size_t zl;
+		uint8_t *z = compress_buf(plain, strlen(plain), codings[k].wbits, &zl);
+		unsigned bad = 0;
+
+		mk(&x, "/", NULL, codings[k].h);
+		for (size_t cut = 0; cut <= zl; cut++) {
+			int tap = feed_tapped(e, s, &x, 1, z, zl, cut, &t, &sids);
+
+			bad += tap != 1 || t.n != strlen(plain) || memcmp(t.b, plain, t.n) != 0 ||
+			       sids != SID(3);
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		free(z);
+	}
+	/* plain body: the tap sees the bytes as they are, and says so */
+	mk(&x, "/", NULL, none);
+	CU_ASSERT_EQUAL(feed_tapped(e, s, &x, 1, (const uint8_t *)plain, strlen(plain), 9, &t,
+				    &sids), 0);
+	CU_ASSERT(t.n == strlen(plain) && memcmp(t.b, plain, t.n) == 0);
+	/* corrupt gzip: the tap gets the raw bytes the rules see, counted once */
+	{
+		uint8_t junk[200];
+		uint64_t e0 = counter(s, "inflate_errors");
+
+		junk[0] = 0x1f;
+		junk[1] = 0x8b;
+		for (size_t i = 2; i < sizeof(junk); i++)
+			junk[i] = (uint8_t)(i * 37 + 11);
+		mk(&x, "/", NULL, H_GZ);
+		CU_ASSERT_EQUAL(feed_tapped(e, s, &x, 1, junk, sizeof(junk), 1, &t, &sids), 1);
+		CU_ASSERT_EQUAL(counter(s, "inflate_errors"), e0 + 1);
+		CU_ASSERT(t.n == sizeof(junk) && memcmp(t.b, junk, t.n) == 0);
+	}
+	/* no tap on a body that is not open */
+	CU_ASSERT_EQUAL(mt_body_set_tap(NULL, tap_cb, &t), -EINVAL);
+	mt_scratch_destroy(s);
+	mt_engine_destroy(e);
+}
+
 static void
 test_inflate_corrupt(void)
 {
@@ -874,6 +975,7 @@ main(void)
 	CU_add_test(su, "head_and_body", test_head_and_body);
 	CU_add_test(su, "inflate", test_inflate);
 	CU_add_test(su, "inflate_corrupt", test_inflate_corrupt);
+	CU_add_test(su, "tap", test_tap);
 	CU_add_test(su, "inflate_bomb", test_inflate_bomb);
 	CU_add_test(su, "pool_and_abort", test_pool_and_abort);
 	CU_add_test(su, "wrong_engine", test_wrong_engine);

@@ -473,6 +473,99 @@ test_api(void)
 	ctl_campaign_destroy(api.campaigns);
 }
 
+/* The counters of GET /stats and /metrics: started, linked, by stage,
+ * stage advances (a jump counts where it lands), merges keep the count. */
+static void
+test_stage_counters(void)
+{
+	struct ctl_campaign *c = make(NULL);
+	json_t *s;
+
+	feed(c, alert("203.0.113.66", "u1", 1, "[\"T1595.002\"]", NULL, NULL, NULL), T0);
+	feed(c, alert("203.0.113.66", "u1", 2, "[\"T1110\"]", NULL, NULL, NULL), T0 + S(1));
+	/* exfiltration straight after credential access: one advance */
+	feed(c, alert("203.0.113.66", "u1", 2300054, "[\"T1020\"]", "00000000000000a1", "jwt",
+		      "\"records\":300,\"bytes\":21000"), T0 + S(2));
+	/* an unrelated actor in another network, recon only */
+	feed(c, alert("198.51.100.7", "u2", 3, "[\"T1595.003\"]", NULL, NULL, NULL), T0 + S(3));
+	/* no key at all: counted, not linked */
+	{
+		json_t *a = alert("203.0.113.1", "u3", 4, "[\"T1110\"]", NULL, NULL, NULL);
+
+		json_object_set_new(a, "src_ip", json_string(""));
+		json_object_del(a, "http");
+		feed(c, a, T0 + S(4));
+	}
+	s = ctl_campaign_stats(c);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "created")), 2);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "alerts")), 5);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "alerts_linked")), 4);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "unlinked")), 1);
+	CU_ASSERT_EQUAL(json_object_size(json_object_get(s, "by_stage")), CTL_CAMPAIGN_N_TACTICS);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "by_stage"),
+							   "exfiltration")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "by_stage"),
+							   "reconnaissance")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "by_stage"),
+							   "collection")), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "stage_reached"),
+							   "reconnaissance")), 2);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "stage_reached"),
+							   "credential-access")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "stage_reached"),
+							   "exfiltration")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "stage_reached"),
+							   "collection")), 0);
+	json_decref(s);
+	/* the identity carried to the second network merges the two: the
+	 * merged campaign does not count exfiltration again */
+	feed(c, alert("198.51.100.7", "u2", 2300054, "[\"T1020\"]", "00000000000000a1", "jwt",
+		      NULL), T0 + S(5));
+	s = ctl_campaign_stats(c);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "merges")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(s, "campaigns")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "stage_reached"),
+							   "exfiltration")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "by_stage"),
+							   "exfiltration")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(s, "by_stage"),
+							   "reconnaissance")), 0);
+	/* /metrics: one family per counter, HELP and TYPE once, stages as labels */
+	{
+		json_t *st = json_pack("{s:o}", "campaigns", ctl_campaign_stats(c));
+		json_t *counts = json_pack("{s:i,s:{},s:{},s:{}}", "alerts", 0, "signature_id",
+					   "mitre_technique_id", "owasp_api");
+		json_t *info = json_object();
+		char *m = ctl_metrics_render(st, counts, info);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		CU_ASSERT_PTR_NOT_NULL(strstr(m, "# TYPE apiguard_campaigns gauge\napiguard_campaigns 1\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(m, "# TYPE apiguard_campaigns_created_total counter\n"
+						 "apiguard_campaigns_created_total 2\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(m, "apiguard_campaign_merges_total 1\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(m, "apiguard_campaign_alerts_linked_total 5\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(m, "apiguard_campaigns_by_stage{stage=\"exfiltration\"} 1\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(m, "apiguard_campaign_stage_reached_total{stage=\"impact\"} 0\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(m, "# TYPE apiguard_campaign_policy_blocks_total counter\n"));
+		{
+			const char *p = m;
+			unsigned n = 0;
+
+			while ((p = strstr(p, "# TYPE apiguard_campaigns_by_stage ")) != NULL) {
+				n++;
+				p++;
+			}
+			CU_ASSERT_EQUAL(n, 1);
+		}
+		free(m);
+		json_decref(st);
+		json_decref(counts);
+		json_decref(info);
+	}
+	json_decref(s);
+	ctl_campaign_destroy(c);
+}
+
 int
 main(void)
 {
@@ -491,6 +584,7 @@ main(void)
 	CU_add_test(s, "response policy", test_policy);
 	CU_add_test(s, "settings validation", test_params);
 	CU_add_test(s, "REST actions", test_api);
+	CU_add_test(s, "stage counters", test_stage_counters);
 	rc = tu_run_all();
 	json_decref(last_events);
 	return rc;

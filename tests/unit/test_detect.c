@@ -760,6 +760,181 @@ test_bench(void)
 	mt_behav_destroy(b);
 }
 
+/* Evidence member @p key of detector @p d's last detection, as a number. */
+static double
+evidence_num(enum mt_behav_det d, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(last_evidence[d], pat);
+	return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+static void
+test_exfil(void)
+{
+	struct mt_behav *b = fresh();
+	struct mt_behav_rec r;
+	char path[96];
+	uint64_t ts = T0;
+
+	/* benign: 60 users read their profile (own e-mail and phone) and pages
+	 * of their team (a few contacts each) many times in the hour; a
+	 * reporting client pulls big pages without personal data; one user
+	 * downloads one large export of contacts (a single response is what
+	 * pii_email_bulk reports, not a transfer) */
+	for (int i = 0; i < 1200; i++) {
+		int u = i % 60;
+
+		snprintf(path, sizeof(path), "/api/v1/users/%d/%s", 7000 + u, i % 3 ? "profile" : "team?page=1");
+		rec(&r, ts += SEC, USER(u), MT_ID_JWT, IP(10, 7, u, 1), "GET", path, 200);
+		r.resp_bytes = 900;
+		r.pii[MT_PII_EMAIL] = i % 3 ? 1 : 4;
+		r.pii[MT_PII_PHONE] = 1;
+		r.resp_records = i % 3 ? 0 : 4;
+		feed(b, &r);
+	}
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof(path), "/api/v1/reports/sales?page=%d", 1 + i);
+		rec(&r, ts += SEC, USER(900), MT_ID_APIKEY, IP(10, 8, 0, 1), "GET", path, 200);
+		r.resp_bytes = 200000;
+		r.resp_records = 100;
+		feed(b, &r);
+	}
+	rec(&r, ts += SEC, USER(61), MT_ID_JWT, IP(10, 7, 61, 1), "GET", "/api/v1/contacts/export", 200);
+	r.resp_bytes = 3 << 20;
+	r.resp_records = 3000;
+	r.pii[MT_PII_EMAIL] = 3000;
+	feed(b, &r);
+	/* a login answer with a session token is not sensitive data taken */
+	for (int i = 0; i < 10; i++) {
+		rec(&r, ts += SEC, USER(4), MT_ID_JWT, IP(10, 7, 4, 1), "POST", "/api/v1/auth/login", 200);
+		r.flags |= MT_REC_LOGIN;
+		r.secrets = MT_SECRET_JWT | MT_SECRET_ENTROPY;
+		r.resp_records = 100;
+		feed(b, &r);
+	}
+	expect(MT_DET_SENSITIVE_EXFIL, false);
+	expect(MT_DET_EXCESSIVE_DATA, false);
+
+	/* attack: one token pulls the customer list page by page, 60 e-mail
+	 * addresses per page (as apiguard-gen's pii-email-bulk does) */
+	ATTACK();
+	for (int p = 1; p <= 12; p++) {
+		snprintf(path, sizeof(path), "/api/v1/admin/users/export?page=%d&limit=60", p);
+		rec(&r, ts += SEC / 2, USER(666), MT_ID_JWT, IP(203, 0, 113, 66), "GET", path, 200);
+		r.resp_bytes = 4200;
+		r.resp_records = 60;
+		r.pii[MT_PII_EMAIL] = 60;
+		feed(b, &r);
+	}
+	expect(MT_DET_SENSITIVE_EXFIL, true);
+	CU_ASSERT_EQUAL(first_at[MT_DET_SENSITIVE_EXFIL] - mark, 5); /* 5 x 60 >= 250 */
+	CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 1);             /* then suppressed */
+	CU_ASSERT_EQUAL(evidence_num(MT_DET_SENSITIVE_EXFIL, "records"), 300);
+	CU_ASSERT_EQUAL(evidence_num(MT_DET_SENSITIVE_EXFIL, "responses"), 5);
+	CU_ASSERT_EQUAL(evidence_num(MT_DET_SENSITIVE_EXFIL, "bytes"), 5 * 4200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_evidence[MT_DET_SENSITIVE_EXFIL], "\"pii\":[0,0,0,300,0]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_evidence[MT_DET_SENSITIVE_EXFIL],
+				      "\"detector\":\"sensitive_exfiltration\""));
+	{
+		const struct mt_rule_info *ri = mt_behav_rule(MT_DET_SENSITIVE_EXFIL);
+
+		CU_ASSERT_STRING_EQUAL(ri->techniques[0], "T1020");
+		CU_ASSERT_STRING_EQUAL(ri->tactics[0], "TA0010");
+	}
+
+	/* the byte criterion alone: secrets in a few large responses (card
+	 * numbers under a card key count; 16-digit ids that pass Luhn not) */
+	ATTACK();
+	for (int i = 0; i < 3; i++) {
+		rec(&r, ts += SEC, USER(667), MT_ID_TOKEN, IP(203, 0, 113, 67), "GET", "/api/v1/vault/dump", 200);
+		r.resp_bytes = 2 << 20;
+		r.secrets = MT_SECRET_CLOUD;
+		feed(b, &r);
+	}
+	CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 2);
+	CU_ASSERT_EQUAL(evidence_num(MT_DET_SENSITIVE_EXFIL, "secret_kinds"), MT_SECRET_CLOUD);
+	for (int i = 0; i < 20; i++) {
+		rec(&r, ts += SEC, USER(668), MT_ID_JWT, IP(10, 9, 0, 1), "GET", "/api/v1/orders", 200);
+		r.resp_records = 50;
+		r.card_tokens = 50;
+		r.pii[MT_PII_CARD] = 5;
+		feed(b, &r);
+	}
+	CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 2);
+	mt_behav_destroy(b);
+
+	/* settings: threshold/min_count 0 turn a criterion off, window bounds
+	 * the sum, the usual level raises the bar, disabled is silent */
+	{
+		struct mt_behav_params p = P;
+		char err[160];
+		const char *y = "detectors: {sensitive_exfiltration: {threshold: 0, min_count: 100, "
+				"window: 60, action: block_identity}}";
+
+		CU_ASSERT_EQUAL(mt_behav_params_load(&p, y, strlen(y), err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(p.det[MT_DET_SENSITIVE_EXFIL].window_s, 60);
+		b = mt_behav_create(&p);
+		memset(hits, 0, sizeof(hits));
+		ts = T0;
+		for (int i = 0; i < 3; i++) { /* 120 in one window, no usual yet */
+			rec(&r, ts += SEC, USER(701), MT_ID_JWT, IP(10, 10, 0, 2), "GET", "/api/v1/team", 200);
+			r.resp_records = 40;
+			r.pii[MT_PII_PHONE] = 40;
+			feed(b, &r);
+		}
+		CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 1);
+		CU_ASSERT(mt_behav_blocked(b, USER(701), 0, NULL, ts + SEC));
+		for (int i = 0; i < 8; i++) { /* 40 records a minute apart: never 100 in one window */
+			rec(&r, ts += 61 * SEC, USER(700), MT_ID_JWT, IP(10, 10, 0, 1), "GET", "/api/v1/team", 200);
+			r.resp_bytes = 50 << 20;
+			r.resp_records = 40;
+			r.pii[MT_PII_PHONE] = 40;
+			feed(b, &r);
+		}
+		CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 1);
+		/* USER(700)'s closed windows taught a usual of 40 records:
+		 * 10 x 40 = 400 is now the bar */
+		for (int i = 0; i < 9; i++) {
+			rec(&r, ts += SEC, USER(702), MT_ID_JWT, IP(10, 10, 0, 3), "GET", "/api/v1/team", 200);
+			r.resp_records = 40;
+			r.pii[MT_PII_PHONE] = 40;
+			feed(b, &r);
+		}
+		CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 1);
+		rec(&r, ts += SEC, USER(702), MT_ID_JWT, IP(10, 10, 0, 3), "GET", "/api/v1/team", 200);
+		r.resp_records = 40;
+		r.pii[MT_PII_PHONE] = 40;
+		feed(b, &r);
+		CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 2);
+		mt_behav_destroy(b);
+
+		y = "detectors: {sensitive_exfiltration: {enabled: false}}";
+		CU_ASSERT_EQUAL(mt_behav_params_load(&p, y, strlen(y), err, sizeof(err)), 0);
+		b = mt_behav_create(&p);
+		memset(hits, 0, sizeof(hits));
+		for (int i = 0; i < 20; i++) {
+			rec(&r, ts += SEC, USER(703), MT_ID_JWT, IP(10, 10, 0, 4), "GET", "/api/v1/team", 200);
+			r.resp_records = 400;
+			r.pii[MT_PII_EMAIL] = 400;
+			feed(b, &r);
+		}
+		CU_ASSERT_EQUAL(hits[MT_DET_SENSITIVE_EXFIL], 0);
+		mt_behav_destroy(b);
+		/* GET /detectors shows it with its sid */
+		{
+			char *js = mt_behav_params_to_json(&P);
+
+			CU_ASSERT_PTR_NOT_NULL(js && strstr(js, "\"sensitive_exfiltration\""));
+			CU_ASSERT_PTR_NOT_NULL(js && strstr(js, "2300054"));
+			free(js);
+		}
+	}
+}
+
 static void
 test_catalogue(void)
 {
@@ -767,7 +942,8 @@ test_catalogue(void)
 	static const uint32_t sids[MT_DET__COUNT] = { 2300001, 2300002, 2300003, 2300004, 2300005,
 		2300010, 2300011, 2300012, 2300013, 2300014, 2300020, 2300021, 2300022, 2300023,
 		2300024, 2300025, 2300026, 2300027, 2300030, 2300031, 2300032, 2300033, 2300034,
-		2300040, 2300041, 2300042, 2300043, 2300050, 2300051, 2300052, 2300053, 2300060 };
+		2300040, 2300041, 2300042, 2300043, 2300050, 2300051, 2300052, 2300053, 2300054,
+		2300060 };
 	const struct mt_rule_info *extra = &mt_behav_rule_many_objects_auth;
 
 	for (int i = 0; i <= MT_DET__COUNT; i++) {
@@ -826,6 +1002,7 @@ main(void)
 	CU_add_test(s, "request facts", test_request_facts);
 	CU_add_test(s, "sensitive data", test_data);
 	CU_add_test(s, "volume", test_volume);
+	CU_add_test(s, "sensitive exfiltration", test_exfil);
 	CU_add_test(s, "mass assignment", test_mass_assignment);
 	CU_add_test(s, "actions and blocks", test_actions_blocks);
 	CU_add_test(s, "memory caps", test_caps);
