@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <glob.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "ctl_alerts.h"
 #include "ctl_api.h"
@@ -497,6 +499,35 @@ ctl_stat_cb(void *arg, const char *group, int index, const char *name, uint64_t 
 	json_object_set_new(o, name, json_integer((json_int_t)value));
 }
 
+/*
+ * Process memory, for dashboards and the soak run: resident set, the C
+ * heap in use (glibc; 0 under sanitizers that replace malloc) and DPDK's
+ * heap in use (pools, tables, rings; preallocated at start-up).
+ */
+static json_t *
+ctl_memory_stats(void)
+{
+	struct rte_malloc_socket_stats ms;
+	uint64_t rss = 0, dpdk = 0;
+	long pages = 0, resident = 0;
+	struct mallinfo2 mi = mallinfo2();
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned int s;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld %ld", &pages, &resident) == 2)
+			rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+	for (s = 0; s < rte_socket_count(); s++)
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &ms) == 0)
+			dpdk += ms.heap_allocsz_bytes;
+	return json_pack("{s:I,s:I,s:I,s:I}", "rss_bytes", (json_int_t)rss,
+			 "heap_in_use_bytes", (json_int_t)(mi.uordblks + mi.hblkhd),
+			 "heap_free_bytes", (json_int_t)mi.fordblks,
+			 "dpdk_heap_in_use_bytes", (json_int_t)dpdk);
+}
+
 static json_t *
 ctl_action_stats(void *arg)
 {
@@ -511,14 +542,15 @@ ctl_action_stats(void *arg)
 	pthread_mutex_lock(&app->lock);
 	dp_plane_stats(app->dp, ctl_stat_cb, &c);
 	ctl_eve_timestamp((uint64_t)time(NULL) * 1000000000ull, ts, sizeof(ts));
-	o = json_pack("{s:s,s:f,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o}",
+	o = json_pack("{s:s,s:f,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		      "timestamp", ts,
 		      "uptime_s", (double)(ctl_now_ns() - app->start_ns) / 1e9,
 		      "distribution", dp_plane_distribution(app->dp),
 		      "rule_generation", (json_int_t)ctl_rules_generation(app->rules),
 		      "total", c.total, "workers", c.workers, "ports", c.ports, "io", c.io,
 		      "behaviour", ctl_api_behaviour_stats(app->behav, c.analytics),
-		      "alerts", ctl_eve_tag_counts(app->eve));
+		      "alerts", ctl_eve_tag_counts(app->eve),
+		      "memory", ctl_memory_stats());
 	pthread_mutex_unlock(&app->lock);
 	json_decref(c.analytics);
 	return o;
@@ -666,20 +698,39 @@ ctl_on_alert(void *arg, const struct dp_alert *a)
 		json_decref(o);
 }
 
+/*
+ * Drain the alert ring: everything, or (@p bounded) at most what it held
+ * when the call began. One batch per lock hold: under a sustained alert
+ * flood the ring never empties, and REST readers (GET /stats, /alerts)
+ * must get the lock between batches; the main loop must get back to
+ * signals and reaping.
+ */
 static void
-ctl_drain(struct ctl_app *app)
+ctl_drain_some(struct ctl_app *app, bool bounded)
 {
-	pthread_mutex_lock(&app->lock);
-	while (dp_plane_drain_alerts(app->dp, ctl_on_alert, app, 4096) > 0)
-		;
-	ctl_eve_flush(app->eve);
-	pthread_mutex_unlock(&app->lock);
+	unsigned int n, batches = 0, max = app->cfg.dp.alert_ring / 4096 + 2;
+
+	do {
+		pthread_mutex_lock(&app->lock);
+		n = dp_plane_drain_alerts(app->dp, ctl_on_alert, app, 4096);
+		ctl_eve_flush(app->eve);
+		pthread_mutex_unlock(&app->lock);
+	} while (n == 4096 && (!bounded || ++batches < max));
 }
 
 static void
+ctl_drain(struct ctl_app *app)
+{
+	ctl_drain_some(app, false);
+}
+
+/* Before a retired generation is freed: the alerts that may point at its
+ * rules are in the ring already (it has quiesced), so what the ring holds
+ * now is enough. */
+static void
 ctl_drain_cb(void *arg)
 {
-	ctl_drain(arg);
+	ctl_drain_some(arg, true);
 }
 
 static void ctl_default_ports(struct ctl_config *cfg);
@@ -882,7 +933,7 @@ ctl_run(struct ctl_app *app)
 		struct timespec ts = { 0, 2000000 };
 
 		nanosleep(&ts, NULL);
-		ctl_drain(app);
+		ctl_drain_some(app, true);
 		if (ctl_signal_reload) {
 			ctl_signal_reload = 0;
 			ctl_sighup_reload(app);
@@ -1035,7 +1086,16 @@ ctl_app_main(int argc, char **argv)
 		status = 2;
 		goto out_gen;
 	}
-	app.dp = dp_plane_create(&app.cfg.dp, &err);
+	{
+		/* Detector settings (LOGDIR/detectors.json) size the analytics
+		 * tables: their "limits" only take effect here. */
+		static struct mt_behav_params bp;
+
+		ctl_behav_get(app.behav, &bp);
+		app.cfg.dp.behav = &bp;
+		app.dp = dp_plane_create(&app.cfg.dp, &err);
+		app.cfg.dp.behav = NULL;
+	}
 	if (app.dp == NULL) {
 		fprintf(stderr, "apiguard: data plane: %s\n", err ? err : "failed");
 		free(err);

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+struct mt_behav_params;
+
 #define DP_MAX_PORTS 16
 #define DP_MAX_WORKERS 64
 #define DP_PORT_NAME_MAX 64
@@ -76,6 +78,10 @@ struct dp_params {
 	/* alerts */
 	uint32_t alert_ring;           /**< alert records in flight to the control plane */
 	bool reject_send_rst;          /**< reject: send RSTs to both ends */
+	/** Behaviour settings the analytics tables are sized from, read only
+	 * by dp_plane_create() (NULL: the defaults). Table sizes cannot change
+	 * after that. */
+	const struct mt_behav_params *behav;
 };
 
 /** Fill @p p with the built-in defaults (no ports: the caller adds them). */

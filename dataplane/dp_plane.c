@@ -450,7 +450,11 @@ dp_plane_create(const struct dp_params *p, char **err)
 		dp_err(err, "cannot create the blocklist: %s", strerror(errno));
 		goto fail;
 	}
-	mt_behav_params_defaults(&dp->behav_params);
+	if (p->behav != NULL)
+		dp->behav_params = *p->behav;
+	else
+		mt_behav_params_defaults(&dp->behav_params);
+	dp->p.behav = NULL;   /* the caller's object need not outlive us */
 	dp->sh.analytics = dp_analytics_create(&dp->sh, &dp->behav_params,
 					       DP_ANALYTICS_RING, err);
 	if (dp->sh.analytics == NULL)
