@@ -1541,6 +1541,49 @@ static void a_pii_phone(struct ctx *c, int b)
 	      "/api/v1/users/%u/contacts?page=%%d", rec_phone, 60, 3);
 }
 
+/* A customer with contact details: what an export of an account base
+ * carries. */
+static void rec_contact(struct ctx *c, int i, int bad)
+{
+	(void)bad;
+	sbf(&c->body, "{\"customer_id\":%u,\"name\":\"%s %s\",\"email\":\"%s.%s%d@example.com\","
+		      "\"phone\":\"+1-202-555-%04u\",\"tier\":\"gold\"}",
+	    500000 + (unsigned)i * 17, first_names[i % 32], last_names[(i * 5) % 32],
+	    first_names[i % 32], last_names[(i * 5) % 32], i, 100 + (unsigned)(i % 100));
+}
+
+/*
+ * Bulk exfiltration (2300054): one identity pulls the customer base out
+ * page after page. Benign twin: users read their own small team pages,
+ * and one account owner pages through their own contact list, just under
+ * the detector's record threshold.
+ */
+static void a_exfil_bulk(struct ctx *c, int b)
+{
+	if (b) {
+		for (int k = 0; k < 3; k++) {
+			struct user *u = user_new(c, AUTH_JWT, world_ip(c));
+			char p[128];
+
+			snprintf(p, sizeof(p), "/api/v1/users/%u/team?page=%%d", u->uid);
+			leak(c, p, rec_contact, 2, 3, 1, u, 1);
+		}
+		{
+			/* Just below the record threshold (250; a contact carries
+			 * two sensitive values, an e-mail and a phone): 12 pages of
+			 * 10 of the owner's own contacts, 240 values, each page
+			 * under the per-response e-mail and phone counts (20). */
+			struct user *u = user_new(c, AUTH_JWT, world_ip(c));
+			char p[128];
+
+			snprintf(p, sizeof(p), "/api/v1/users/%u/contacts?page=%%d&limit=10", u->uid);
+			leak(c, p, rec_contact, 9, 10, 1, u, 1);
+		}
+		return;
+	}
+	leak(c, "/api/v1/admin/customers/export?page=%d&limit=80", rec_contact, 6, 80, 0, NULL, 1);
+}
+
 static void put_pem_body(struct gen_sb *b, struct gen_rng *r, int lines)
 {
 	static const char b64[] =
@@ -1889,6 +1932,7 @@ static const struct scn_def scenarios[] = {
 	{ "secret-privkey-gzip", a_secret_privkey, { 2300040 }, -1, NULL, 1 },
 	{ "unauth-sensitive", a_unauth_sensitive, { 2300050 }, -1 },
 	{ "excessive-data", a_excessive_data, { 2300051 }, -1 },
+	{ "exfil-bulk", a_exfil_bulk, { 2300054 }, -1 },
 	{ "pagination-walk", a_pagination_walk, { 2300052 }, W_ORDERS_PAGE },
 	{ "limit-abuse", a_limit_abuse, { 2300053 }, W_PRODUCTS },
 	{ "mass-assignment", a_mass_assignment, { 2300060 }, W_PATCH },
