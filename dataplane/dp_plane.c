@@ -232,6 +232,7 @@ dp_worker_create(struct dp_plane *dp, uint16_t id, unsigned int lcore, char **er
 		dp_err(err, "worker %u: cannot create the behaviour context", id);
 		return NULL;
 	}
+	mt_behav_worker_bind_stats(w->behav, &w->behav_stats);
 	w->tcp.flow_cap_bytes = p->reasm_flow_cap;
 	w->tcp.midstream = p->midstream;
 	snprintf(name, sizeof(name), "ag_http_%u", id);
@@ -913,6 +914,28 @@ dp_plane_stats(struct dp_plane *dp, dp_stat_fn fn, void *arg)
 		fn(arg, "analytics", 0, "blocks_failed", ac->blocks_failed);
 		fn(arg, "analytics", 0, "blocks_expired", ac->blocks_expired);
 		fn(arg, "analytics", 0, "blocklist_entries", dp_block_count(dp->sh.blocklist));
+	}
+	{
+		/* The workers' side of behaviour analytics, summed. */
+		struct mt_behav_wstats sum;
+		const uint64_t *v;
+		uint64_t *t = (uint64_t *)&sum;
+		static const char *const wnames[] = {
+			"worker_requests", "worker_records", "body_bytes_scanned",
+			"body_bytes_skipped", "jwt_seen", "jwt_verified", "jwt_cache_hits",
+			"request_hits", "bodies_tapped", "bodies_inflated", "inflate_errors",
+			"inflate_cap_hits", "inflate_lost", "encoding_unsupported",
+		};
+
+		RTE_BUILD_BUG_ON(sizeof(sum) != RTE_DIM(wnames) * sizeof(uint64_t));
+		memset(&sum, 0, sizeof(sum));
+		for (k = 0; k < dp->p.n_workers; k++) {
+			v = (const uint64_t *)&dp->w[k]->behav_stats;
+			for (i = 0; i < RTE_DIM(wnames); i++)
+				t[i] += v[i];
+		}
+		for (i = 0; i < RTE_DIM(wnames); i++)
+			fn(arg, "analytics", 0, wnames[i], t[i]);
 	}
 	for (k = 0; k < dp->p.n_ports; k++) {
 		struct rte_eth_stats st;

@@ -1143,6 +1143,10 @@ dp_worker_apply_params(struct dp_worker *w)
 		w->gen->params : w->base_p;
 
 	w->params_gen = w->gen;
+	/* Detector settings give a generation new behaviour contexts: they
+	 * count into the worker's own counters, which outlive them. */
+	if (w->behav != NULL)
+		mt_behav_worker_bind_stats(dp_behav(w), &w->behav_stats);
 	if (p == NULL || p == w->p)
 		return;
 	w->p = p;

@@ -80,6 +80,7 @@ struct dp_worker {
 	struct dp_gen *gen;                    /* generation in use this burst */
 	const struct dp_gen *params_gen;       /* generation whose settings are applied */
 	const struct dp_params *base_p;        /* settings at creation (gen->params NULL) */
+	struct mt_behav_wstats behav_stats;    /* every behaviour context this worker used */
 	struct mt_result res;
 	struct mt_txn ev_txn;                  /* view handed to engine-event alerts */
 	struct mt_flow_tuple ev_tuple;         /* events without a flow (fragments) */

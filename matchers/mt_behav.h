@@ -400,6 +400,13 @@ void mt_behav_worker_destroy(struct mt_behav_worker *w);
 /** The worker's counters. */
 const struct mt_behav_wstats *mt_behav_worker_stats(const struct mt_behav_worker *w);
 
+/**
+ * Count into @p st from now on (NULL: the context's own counters). A data
+ * plane worker binds every context it switches to (detector settings
+ * change them) to one set of counters that outlives them all.
+ */
+void mt_behav_worker_bind_stats(struct mt_behav_worker *w, struct mt_behav_wstats *st);
+
 /** Most detections returned at request head. */
 #define MT_BEHAV_REQ_HITS 8
 

@@ -178,6 +178,7 @@ struct mt_behav_worker {
 	struct mt_behav_params p;
 	struct mt_jwt_keyset *keys;
 	struct mt_behav_wstats st;
+	struct mt_behav_wstats *stp;   /* where counters go: st, or the owner's (bind_stats) */
 	/* failure patterns (lower case) with KMP tables */
 	uint8_t n_fail;
 	uint8_t fail_len[MT_BEHAV_FAILPAT];

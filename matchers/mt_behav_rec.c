@@ -38,6 +38,7 @@ mt_behav_worker_create(const struct mt_behav_params *p)
 	if (w == NULL)
 		return NULL;
 	w->p = *p;
+	w->stp = &w->st;
 	w->keys = mt_jwt_keyset_create(p);
 	if (w->keys == NULL && errno != 0) {
 		int e = errno;
@@ -94,7 +95,13 @@ mt_behav_worker_destroy(struct mt_behav_worker *w)
 const struct mt_behav_wstats *
 mt_behav_worker_stats(const struct mt_behav_worker *w)
 {
-	return &w->st;
+	return w->stp;
+}
+
+void
+mt_behav_worker_bind_stats(struct mt_behav_worker *w, struct mt_behav_wstats *st)
+{
+	w->stp = st != NULL ? st : &w->st;
 }
 
 static void
@@ -353,7 +360,7 @@ jwt_identity(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_behav_
 	size_t il = 0;
 	uint64_t th = token_hash(w, tok, n);
 
-	w->st.jwt_seen++;
+	w->stp->jwt_seen++;
 	r->cred_hash = th;
 	r->cred_kind = MT_ID_TOKEN;
 	if (mt_jwt_decode((const char *)tok, n, &j) != 0) {
@@ -369,14 +376,14 @@ jwt_identity(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_behav_
 
 		if (w->vc_key[slot] == th) {
 			res = w->vc_val[slot];
-			w->st.jwt_cache_hits++;
+			w->stp->jwt_cache_hits++;
 		} else {
 			int v = mt_jwt_verify(w->keys, &j);
 
 			res = v > 0 ? 1 : v == 0 ? 2 : 3;
 			w->vc_key[slot] = th;
 			w->vc_val[slot] = res;
-			w->st.jwt_verified++;
+			w->stp->jwt_verified++;
 		}
 		if (res == 1)
 			r->jwt |= MT_JWT_SIG_OK;
@@ -490,7 +497,7 @@ msg_coding(struct mt_behav_worker *w, struct mt_behav_msg *m, const struct mt_ht
 		m->enc = MT_BM_ENC_INFLATE;
 	} else if (c < 0) {
 		if (m->active)
-			w->st.encoding_unsupported++;
+			w->stp->encoding_unsupported++;
 		m->active = 0;
 		m->mode = 0;
 	}
@@ -536,7 +543,7 @@ mt_behav_req_head(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_b
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	w->st.requests++;
+	w->stp->requests++;
 	r->ts_ns = t->ts_ns;
 	r->flow_id = t->tuple ? t->tuple->flow_id : 0;
 	r->txn_id = t->txn_id;
@@ -610,7 +617,7 @@ mt_behav_req_head(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_b
 		add_hit(w, MT_DET_JWT_BAD_SIGNATURE, hits, max, &n);
 	if (r->flags & MT_REC_APIKEY_URL)
 		add_hit(w, MT_DET_APIKEY_IN_URL, hits, max, &n);
-	w->st.request_hits += n;
+	w->stp->request_hits += n;
 
 	{
 		uint8_t want = 0;
@@ -671,8 +678,8 @@ scan(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m,
 
 	room = w->p.scan_max_bytes > m->scanned ? w->p.scan_max_bytes - m->scanned : 0;
 	n = len < room ? len : room;
-	w->st.body_bytes_scanned += n;
-	w->st.body_bytes_skipped += len - n;
+	w->stp->body_bytes_scanned += n;
+	w->stp->body_bytes_skipped += len - n;
 	m->scanned += n;
 	if (n == 0)
 		goto out;
@@ -710,7 +717,7 @@ out:
 static void
 dec_lost(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav_msg *m)
 {
-	w->st.inflate_lost++;
+	w->stp->inflate_lost++;
 	if (m->dir == MT_DIR_TO_CLIENT)
 		r->flags |= MT_REC_ENCODED;
 	mt_behav_body_end(w, r, m);
@@ -748,7 +755,7 @@ dec_slot(struct mt_behav_worker *w, struct mt_behav_msg *m)
 	d->id = (uint32_t)dp->tag << 16 | dp->next_seq;
 	m->dec_slot = (uint8_t)pick;
 	m->dec_id = d->id;
-	w->st.bodies_inflated++;
+	w->stp->bodies_inflated++;
 	return d;
 }
 
@@ -790,7 +797,7 @@ mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav
 	else
 		r->resp_bytes += len;
 	if (!m->active) {
-		w->st.body_bytes_skipped += len;
+		w->stp->body_bytes_skipped += len;
 		return;
 	}
 	switch (m->enc) {
@@ -809,9 +816,11 @@ mt_behav_body(struct mt_behav_worker *w, struct mt_behav_rec *r, struct mt_behav
 			struct dec_sink ds = { w, r, m };
 			struct mt_behav_decpool *dp = w->dec;
 
+			uint64_t errors = dp->ctr.errors, cap_hits = dp->ctr.cap_hits;
+
 			(void)mt_inflate_feed(&d->z, p, len, dec_sink, &ds);
-			w->st.inflate_errors = dp->ctr.errors;
-			w->st.inflate_cap_hits = dp->ctr.cap_hits;
+			w->stp->inflate_errors += dp->ctr.errors - errors;
+			w->stp->inflate_cap_hits += dp->ctr.cap_hits - cap_hits;
 		}
 		return;
 	default:
@@ -826,7 +835,7 @@ mt_behav_body_external(struct mt_behav_worker *w, struct mt_behav_msg *m)
 	if (!m->active || m->enc != MT_BM_ENC_INFLATE || m->dec_id != 0)
 		return 0;
 	m->enc = MT_BM_ENC_EXTERNAL;
-	w->st.bodies_tapped++;
+	w->stp->bodies_tapped++;
 	return 1;
 }
 
@@ -889,5 +898,5 @@ mt_behav_txn_end(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_be
 		else if (r->status < 200 || r->status >= 400)
 			r->flags &= (uint16_t)~MT_REC_LOGIN; /* no verdict: not counted */
 	}
-	w->st.records++;
+	w->stp->records++;
 }
