@@ -63,10 +63,12 @@ test)
 	build build
 	rc=0
 	meson test -C build --print-errorlogs --num-processes 2 || rc=1
-	# The unit suites again under AddressSanitizer and UBSan.
+	# The unit suites again under AddressSanitizer and UBSan, and the soak
+	# run (LeakSanitizer at exit).
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit || rc=1
+		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit \
+		--suite soak || rc=1
 	# The libFuzzer targets (clang, ASan+UBSan): regression inputs, then a
 	# short run of each on its seed corpus.
 	CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
