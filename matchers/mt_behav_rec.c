@@ -356,20 +356,41 @@ jwt_identity(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_behav_
 	     const uint8_t *tok, size_t n)
 {
 	struct mt_jwt j;
-	char ident[256];
-	size_t il = 0;
-	uint64_t th = token_hash(w, tok, n);
+	bool decoded = false;
+	uint64_t th = token_hash(w, tok, n), now_s = t->ts_ns / 1000000000ULL;
+	unsigned js = (unsigned)(th & (MT_JCACHE - 1));
 
 	w->stp->jwt_seen++;
 	r->cred_hash = th;
 	r->cred_kind = MT_ID_TOKEN;
-	if (mt_jwt_decode((const char *)tok, n, &j) != 0) {
-		r->jwt = MT_JWT_PRESENT | MT_JWT_MALFORMED;
-		r->id_kind = MT_ID_TOKEN;
-		r->id_hash = th;
-		return;
+	if (w->jc[js].key != th) {
+		char ident[256];
+		size_t il = 0;
+		uint64_t exp = 0;
+		uint8_t f;
+
+		if (mt_jwt_decode((const char *)tok, n, &j) != 0) {
+			f = MT_JWT_PRESENT | MT_JWT_MALFORMED;
+		} else {
+			decoded = true;
+			/* now 0: expiry is decided per request from exp */
+			f = mt_jwt_facts(&j, &w->p, 0, ident, sizeof(ident), &il);
+			if (!mt_jwt_claim_u64(&j, "exp", &exp))
+				exp = 0;
+		}
+		w->jc[js].key = th;
+		w->jc[js].flags = f;
+		w->jc[js].exp = exp;
+		w->jc[js].id_kind = il ? MT_ID_JWT : MT_ID_TOKEN;
+		w->jc[js].id_hash = il ? mt_behav_keyed_hash2('J', ident, il) : th;
 	}
-	r->jwt = mt_jwt_facts(&j, &w->p, t->ts_ns / 1000000000ULL, ident, sizeof(ident), &il);
+	r->jwt = w->jc[js].flags;
+	r->id_kind = w->jc[js].id_kind;
+	r->id_hash = w->jc[js].id_hash;
+	if (r->jwt & MT_JWT_MALFORMED)
+		return;
+	if (w->jc[js].exp != 0 && w->jc[js].exp + w->p.jwt_leeway_s < now_s)
+		r->jwt |= MT_JWT_EXPIRED;
 	if (w->keys && !(r->jwt & MT_JWT_ALG_NONE)) {
 		unsigned slot = (unsigned)(th & (MT_VCACHE - 1));
 		uint8_t res;
@@ -378,7 +399,8 @@ jwt_identity(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_behav_
 			res = w->vc_val[slot];
 			w->stp->jwt_cache_hits++;
 		} else {
-			int v = mt_jwt_verify(w->keys, &j);
+			int v = decoded || mt_jwt_decode((const char *)tok, n, &j) == 0 ?
+				mt_jwt_verify(w->keys, &j) : 0;
 
 			res = v > 0 ? 1 : v == 0 ? 2 : 3;
 			w->vc_key[slot] = th;
@@ -389,13 +411,6 @@ jwt_identity(struct mt_behav_worker *w, const struct mt_txn *t, struct mt_behav_
 			r->jwt |= MT_JWT_SIG_OK;
 		else if (res == 2 && !(r->jwt & MT_JWT_EMPTY_SIG))
 			r->jwt |= MT_JWT_SIG_BAD;
-	}
-	if (il) {
-		r->id_kind = MT_ID_JWT;
-		r->id_hash = mt_behav_keyed_hash2('J', ident, il);
-	} else {
-		r->id_kind = MT_ID_TOKEN;
-		r->id_hash = th;
 	}
 }
 

@@ -268,6 +268,12 @@ json_u64(const char *js, size_t n, const char *key, uint64_t *out)
 	return true;
 }
 
+bool
+mt_jwt_claim_u64(const struct mt_jwt *j, const char *name, uint64_t *out)
+{
+	return json_u64(j->pay, j->pay_len, name, out);
+}
+
 uint8_t
 mt_jwt_facts(const struct mt_jwt *j, const struct mt_behav_params *p, uint64_t now_s,
 	     char *ident, size_t cap, size_t *ident_len)

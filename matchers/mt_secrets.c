@@ -34,16 +34,44 @@ mt_entropy(const char *s, size_t n)
 	return e;
 }
 
+/* Whether @p lit (a string literal) starts @p k[0..n). */
+#define KEY_AT(k, n, lit) ((n) >= sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
 bool
 mt_secret_key_name(const char *k, size_t n)
 {
-	static const char *const names[] = { "secret", "passw", "pwd", "private_key", "privatekey",
-					     "api_key", "apikey", "access_key", "accesskey",
-					     "auth_token", "credential", "signing_key" };
+	/* "secret", "passw", "pwd", "private_key", "privatekey", "api_key",
+	 * "apikey", "access_key", "accesskey", "auth_token", "credential",
+	 * "signing_key" anywhere in the key: one pass over the key, switching
+	 * on the first letter (this runs for every key of every JSON body). */
+	for (size_t i = 0; i + 3 <= n; i++) {
+		const char *p = k + i;
+		size_t m = n - i;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (memmem(k, n, names[i], strlen(names[i])) != NULL)
-			return true;
+		switch (p[0]) {
+		case 's':
+			if (KEY_AT(p, m, "secret") || KEY_AT(p, m, "signing_key"))
+				return true;
+			break;
+		case 'p':
+			if (KEY_AT(p, m, "passw") || KEY_AT(p, m, "pwd") ||
+			    KEY_AT(p, m, "private_key") || KEY_AT(p, m, "privatekey"))
+				return true;
+			break;
+		case 'a':
+			if (KEY_AT(p, m, "api_key") || KEY_AT(p, m, "apikey") ||
+			    KEY_AT(p, m, "access_key") || KEY_AT(p, m, "accesskey") ||
+			    KEY_AT(p, m, "auth_token"))
+				return true;
+			break;
+		case 'c':
+			if (KEY_AT(p, m, "credential"))
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
 	return false;
 }
 

@@ -193,6 +193,70 @@ test_sizes(void)
 	CU_ASSERT(sizeof(struct mt_behav_rec) <= 512);
 }
 
+/* The per-worker JWT facts cache: identity and flags come back the same for
+ * a token seen before, expiry is still decided per request, and a
+ * malformed token stays malformed. */
+static void
+test_jwt_cache(void)
+{
+	static const char *const tok_a = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+		"eyJzdWIiOiJhbGljZSIsImV4cCI6MTcwMDAwMDEwMH0.c2lnbmF0dXJl";  /* alice, exp 1700000100 */
+	static const char *const tok_b = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+		"eyJzdWIiOiJib2IifQ.c2lnbmF0dXJl";                            /* bob, no exp */
+	static const char *const tok_bad = "Bearer eyJhbGciOi.eyJzdW!!.x";
+	struct mt_behav_params p = P;
+	struct mt_behav_worker *w = mt_behav_worker_create(&p);
+	struct txn_buf b;
+	struct mt_behav_rec r1, r2, r3, r4, r5;
+	const char *h[3] = { "Authorization", NULL, NULL };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	h[1] = tok_a;
+	txn(&b, "GET", "/api/v1/me", h);
+	run(w, &b, NULL, NULL, 0, &r1);                         /* before exp */
+	CU_ASSERT_EQUAL(r1.id_kind, MT_ID_JWT);
+	CU_ASSERT(r1.jwt & MT_JWT_PRESENT);
+	CU_ASSERT_FALSE(r1.jwt & MT_JWT_EXPIRED);
+	txn(&b, "GET", "/api/v1/me", h);
+	b.t.ts_ns = 1700000200ULL * 1000000000ULL;               /* after exp + leeway? */
+	b.t.ts_ns += (uint64_t)p.jwt_leeway_s * 1000000000ULL;
+	run(w, &b, NULL, NULL, 0, &r2);
+	CU_ASSERT_EQUAL(r2.id_kind, MT_ID_JWT);
+	CU_ASSERT_EQUAL(r2.id_hash, r1.id_hash);
+	CU_ASSERT(r2.jwt & MT_JWT_EXPIRED);
+	txn(&b, "GET", "/api/v1/me", h);                         /* back before exp */
+	run(w, &b, NULL, NULL, 0, &r3);
+	CU_ASSERT_FALSE(r3.jwt & MT_JWT_EXPIRED);
+	CU_ASSERT_EQUAL(r3.id_hash, r1.id_hash);
+	CU_ASSERT_EQUAL(r3.jwt, r1.jwt);
+	h[1] = tok_b;
+	txn(&b, "GET", "/api/v1/me", h);
+	run(w, &b, NULL, NULL, 0, &r4);
+	CU_ASSERT_EQUAL(r4.id_kind, MT_ID_JWT);
+	CU_ASSERT_NOT_EQUAL(r4.id_hash, r1.id_hash);
+	CU_ASSERT_FALSE(r4.jwt & MT_JWT_EXPIRED);
+	h[1] = tok_bad;
+	for (int i = 0; i < 2; i++) {
+		txn(&b, "GET", "/api/v1/me", h);
+		run(w, &b, NULL, NULL, 0, &r5);
+		CU_ASSERT(r5.jwt & MT_JWT_MALFORMED);
+		CU_ASSERT_EQUAL(r5.id_kind, MT_ID_TOKEN);
+	}
+	/* a fresh context (as after a settings change) agrees with the cache */
+	{
+		struct mt_behav_worker *w2 = mt_behav_worker_create(&p);
+		struct mt_behav_rec r6;
+
+		h[1] = tok_a;
+		txn(&b, "GET", "/api/v1/me", h);
+		run(w2, &b, NULL, NULL, 0, &r6);
+		CU_ASSERT_EQUAL(r6.id_hash, r1.id_hash);
+		CU_ASSERT_EQUAL(r6.jwt, r1.jwt);
+		mt_behav_worker_destroy(w2);
+	}
+	mt_behav_worker_destroy(w);
+}
+
 static void
 test_identity(void)
 {
@@ -712,6 +776,7 @@ main(void)
 	CU_add_test(s, "parameters", test_params);
 	CU_add_test(s, "struct sizes", test_sizes);
 	CU_add_test(s, "client and identity", test_identity);
+	CU_add_test(s, "JWT facts cache", test_jwt_cache);
 	CU_add_test(s, "login bodies at every split", test_login_bodies);
 	CU_add_test(s, "write bodies and response ids", test_write_bodies);
 	CU_add_test(s, "worker to analytics", test_end_to_end);

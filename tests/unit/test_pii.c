@@ -341,6 +341,49 @@ test_bench(void)
 	free(body);
 }
 
+/* mt_secret_key_name() against the plain definition (any of the names
+ * anywhere in the key) on keys built around every name and on random keys. */
+static bool
+key_name_ref(const char *k, size_t n)
+{
+	static const char *const names[] = { "secret", "passw", "pwd", "private_key", "privatekey",
+					     "api_key", "apikey", "access_key", "accesskey",
+					     "auth_token", "credential", "signing_key" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (memmem(k, n, names[i], strlen(names[i])) != NULL)
+			return true;
+	return false;
+}
+
+static void
+test_secret_key_names(void)
+{
+	static const char *const parts[] = { "", "x", "client_", "_v2", "secre", "secret", "pass",
+		"passw", "pw", "pwd", "private_ke", "private_key", "privatekey", "api_", "api_key",
+		"apikey", "acces", "access_key", "accesskey", "auth_toke", "auth_token", "credentia",
+		"credential", "signing_ke", "signing_key", "s", "p", "a", "c" };
+	const size_t np = sizeof(parts) / sizeof(parts[0]);
+	unsigned int seed = 7;
+	char k[96];
+
+	for (size_t i = 0; i < np; i++)
+		for (size_t j = 0; j < np; j++)
+			for (size_t m = 0; m < np; m += 3) {
+				int n = snprintf(k, sizeof(k), "%s%s%s", parts[i], parts[j], parts[m]);
+
+				CU_ASSERT_EQUAL(mt_secret_key_name(k, (size_t)n), key_name_ref(k, (size_t)n));
+			}
+	for (int it = 0; it < 20000; it++) {
+		static const char alpha[] = "secrtpaswdivk_yucnlgho";
+		size_t n = (size_t)(rand_r(&seed) % 24);
+
+		for (size_t i = 0; i < n; i++)
+			k[i] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
+		CU_ASSERT_EQUAL(mt_secret_key_name(k, n), key_name_ref(k, n));
+	}
+}
+
 int
 main(void)
 {
@@ -360,6 +403,7 @@ main(void)
 	CU_add_test(s, "bulk e-mail and phone counts", test_bulk_counts);
 	CU_add_test(s, "bulk scan equals byte-at-a-time", test_bulk_equals_bytewise);
 	CU_add_test(s, "kmp tables", test_kmp);
+	CU_add_test(s, "secret key names", test_secret_key_names);
 	CU_add_test(s, "bench", test_bench);
 	rc = tu_run_all();
 	mt_behav_worker_destroy(W);
