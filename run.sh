@@ -63,12 +63,13 @@ test)
 	build build
 	rc=0
 	meson test -C build --print-errorlogs --num-processes 2 || rc=1
-	# The unit suites again under AddressSanitizer and UBSan, and the soak
-	# run (LeakSanitizer at exit).
+	# The unit suites again under AddressSanitizer and UBSan, then the soak
+	# run alone (LeakSanitizer at exit; it needs both cores to itself).
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit \
-		--suite soak || rc=1
+		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit || rc=1
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs --suite soak --logbase soaklog || rc=1
 	# The libFuzzer targets (clang, ASan+UBSan): regression inputs, then a
 	# short run of each on its seed corpus.
 	CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
@@ -76,7 +77,7 @@ test)
 	tests/fuzz/run_smoke.sh build-fuzz "${FUZZ_SECONDS:-10}" | tee build-fuzz/smoke.log || rc=1
 	# One closing line over all runs.
 	/usr/bin/python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
-		build-fuzz/smoke.log <<'PY'
+		build-asan/meson-logs/soaklog.json build-fuzz/smoke.log <<'PY'
 import json, re, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:

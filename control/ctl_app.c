@@ -537,10 +537,16 @@ ctl_action_stats(void *arg)
 		.io = json_object(), .analytics = json_object(), .dp = app->dp,
 	};
 	char ts[64];
-	json_t *o;
+	json_t *o, *tags, *behav;
 
-	pthread_mutex_lock(&app->lock);
+	/* Only the eve counters need the control loop's lock: the behaviour
+	 * figures wait for the analytics stage's lock, and holding ours
+	 * meanwhile would stop the alert drain (the alert ring fills). */
 	dp_plane_stats(app->dp, ctl_stat_cb, &c);
+	behav = ctl_api_behaviour_stats(app->behav, c.analytics);
+	pthread_mutex_lock(&app->lock);
+	tags = ctl_eve_tag_counts(app->eve);
+	pthread_mutex_unlock(&app->lock);
 	ctl_eve_timestamp((uint64_t)time(NULL) * 1000000000ull, ts, sizeof(ts));
 	o = json_pack("{s:s,s:f,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		      "timestamp", ts,
@@ -548,10 +554,7 @@ ctl_action_stats(void *arg)
 		      "distribution", dp_plane_distribution(app->dp),
 		      "rule_generation", (json_int_t)ctl_rules_generation(app->rules),
 		      "total", c.total, "workers", c.workers, "ports", c.ports, "io", c.io,
-		      "behaviour", ctl_api_behaviour_stats(app->behav, c.analytics),
-		      "alerts", ctl_eve_tag_counts(app->eve),
-		      "memory", ctl_memory_stats());
-	pthread_mutex_unlock(&app->lock);
+		      "behaviour", behav, "alerts", tags, "memory", ctl_memory_stats());
 	json_decref(c.analytics);
 	return o;
 }
