@@ -104,6 +104,23 @@ ctl_metric_labelled(FILE *f, json_t *obj, const char *name, const char *label, c
 
 /* The behaviour analytics stage: flat counters, then one family per
  * table column labelled by table. */
+/* One family per key of a flat object of integers: PREFIXkey. */
+static void
+ctl_metric_flat(FILE *f, json_t *o, const char *prefix, const char *help_lead, bool counter)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		char name[160], help[200];
+
+		ctl_metric_name(name, sizeof(name), prefix, k, counter);
+		snprintf(help, sizeof(help), "%s %s.", help_lead, k);
+		ctl_metric_head(f, name, help, counter);
+		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
+	}
+}
+
 static void
 ctl_metric_behaviour(FILE *f, json_t *b)
 {
@@ -229,22 +246,10 @@ ctl_metrics_render(json_t *stats, json_t *counts, json_t *info)
 	}
 	ctl_metric_group(f, json_object_get(stats, "workers"), "apiguard_worker_", "id", "Worker");
 	ctl_metric_group(f, json_object_get(stats, "ports"), "apiguard_port_", "name", "Port");
-	json_object_foreach(json_object_get(stats, "io"), k, v) {
-		char name[160], help[200];
-
-		ctl_metric_name(name, sizeof(name), "apiguard_io_", k, true);
-		snprintf(help, sizeof(help), "Software distribution stage counter %s.", k);
-		ctl_metric_head(f, name, help, true);
-		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
-	}
-	json_object_foreach(json_object_get(stats, "memory"), k, v) {
-		char name[160], help[200];
-
-		ctl_metric_name(name, sizeof(name), "apiguard_memory_", k, false);
-		snprintf(help, sizeof(help), "Process memory: %s.", k);
-		ctl_metric_head(f, name, help, false);
-		fprintf(f, "%s %lld\n", name, (long long)json_integer_value(v));
-	}
+	ctl_metric_flat(f, json_object_get(stats, "io"), "apiguard_io_",
+			"Software distribution stage counter", true);
+	ctl_metric_flat(f, json_object_get(stats, "memory"), "apiguard_memory_", "Process memory:",
+			false);
 	ctl_metric_behaviour(f, json_object_get(stats, "behaviour"));
 	ctl_metric_campaigns(f, json_object_get(stats, "campaigns"));
 	ctl_metric_head(f, "apiguard_alerts_total", "Alerts received by the control plane.", true);

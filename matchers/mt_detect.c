@@ -98,6 +98,18 @@ mt_behav_get_stats(const struct mt_behav *b, struct mt_behav_stats *s)
 /* ---- helpers ---- */
 
 /* Restart a tumbling window when it has passed. @return true if restarted. */
+/* A closed window's bytes and records into a usual level (EWMA, weight 0.1;
+ * the first window sets it). */
+static void
+usual_update(double *ubytes, double *urecords, uint32_t *n, uint64_t bytes, uint64_t records)
+{
+	double w = *n ? 0.1 : 1.0;
+
+	*ubytes = (1 - w) * *ubytes + w * (double)bytes;
+	*urecords = (1 - w) * *urecords + w * (double)records;
+	(*n)++;
+}
+
 static bool
 window(uint64_t *start, uint64_t now, uint32_t win_s)
 {
@@ -386,13 +398,9 @@ det_identity(struct emit_ctx *c, const struct tm_res *res)
 	}
 
 	if (window(&e->win_data, r->ts_ns, cx->window_s)) {
-		if (e->bytes || e->records) {
-			double w = b->n_data_windows ? 0.1 : 1.0;
-
-			b->usual_bytes = (1 - w) * b->usual_bytes + w * (double)e->bytes;
-			b->usual_records = (1 - w) * b->usual_records + w * (double)e->records;
-			b->n_data_windows++;
-		}
+		if (e->bytes || e->records)
+			usual_update(&b->usual_bytes, &b->usual_records, &b->n_data_windows, e->bytes,
+				     e->records);
 		e->bytes = 0;
 		e->records = 0;
 	}
@@ -507,13 +515,9 @@ det_exfil(struct emit_ctx *c)
 		return;
 	e = mt_lru_get(b->t[MT_TAB_IDENTITY], r->id_hash, true, NULL);
 	if (window(&e->win_exfil, r->ts_ns, cx->window_s)) {
-		if (e->ex_resp && !e->ex_fired) {
-			double w = b->n_ex_windows ? 0.1 : 1.0;
-
-			b->usual_ex_bytes = (1 - w) * b->usual_ex_bytes + w * (double)e->ex_bytes;
-			b->usual_ex_records = (1 - w) * b->usual_ex_records + w * (double)e->ex_records;
-			b->n_ex_windows++;
-		}
+		if (e->ex_resp && !e->ex_fired)
+			usual_update(&b->usual_ex_bytes, &b->usual_ex_records, &b->n_ex_windows,
+				     e->ex_bytes, e->ex_records);
 		e->ex_bytes = 0;
 		e->ex_records = 0;
 		e->ex_resp = 0;

@@ -461,28 +461,6 @@ test_bench(void)
 
 /* ---- Content-Encoding ---- */
 
-/* windowBits: 15+16 gzip, 15 zlib, -15 raw deflate */
-static uint8_t *
-deflate_buf(const void *in, size_t len, int wbits, size_t *olen)
-{
-	z_stream z;
-	size_t cap;
-	uint8_t *out;
-
-	memset(&z, 0, sizeof(z));
-	CU_ASSERT_FATAL(deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-	cap = deflateBound(&z, len) + 64;
-	out = malloc(cap);
-	CU_ASSERT_FATAL(out != NULL);
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)len;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	CU_ASSERT_FATAL(deflate(&z, Z_FINISH) == Z_STREAM_END);
-	*olen = cap - z.avail_out;
-	deflateEnd(&z);
-	return out;
-}
 
 /* A JSON response full of what the scanners look for: grouped and keyed
  * cards, an SSN, an IBAN, e-mails, a phone, a private key, an AWS key. */
@@ -577,7 +555,7 @@ test_encoded_bodies(void)
 	CU_ASSERT_EQUAL(plain.n_resp_ids, 2);
 	for (size_t k = 0; k < sizeof(codings) / sizeof(codings[0]); k++) {
 		size_t zl;
-		uint8_t *z = deflate_buf(LEAKY, pl, codings[k].wbits, &zl);
+		uint8_t *z = tu_deflate(LEAKY, pl, codings[k].wbits, &zl);
 		unsigned bad_own = 0, bad_ext = 0, bad_size = 0;
 
 		/* own inflater and decoded bytes from the caller, cut at every byte */
@@ -624,7 +602,7 @@ test_encoded_large(void)
 				     i, i * 7919 % 1000000);
 	/* the only secret sits past the first 48 KiB of decoded bytes */
 	n += (size_t)sprintf(big + n, "{\"id\":0,\"aws\":\"AKIAIOSFODNN7EXAMPLE\"}]}");
-	z = deflate_buf(big, n, 15 + 16, &zl);
+	z = tu_deflate(big, n, 15 + 16, &zl);
 	for (size_t step = 1; step <= 4093; step = step * 3 + 2) {
 		struct txn_buf b;
 		struct mt_behav_msg m;
@@ -657,7 +635,7 @@ test_encoded_faults(void)
 	const struct mt_behav_wstats *st;
 	struct mt_behav_rec r;
 	size_t zl, pl = strlen(LEAKY);
-	uint8_t *z = deflate_buf(LEAKY, pl, 15 + 16, &zl);
+	uint8_t *z = tu_deflate(LEAKY, pl, 15 + 16, &zl);
 	uint8_t *bad = malloc(zl);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
@@ -689,7 +667,7 @@ test_encoded_faults(void)
 		uint64_t c0 = st->inflate_cap_hits;
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(zeros);
-		bz = deflate_buf(zeros, big, 15 + 16, &bl);
+		bz = tu_deflate(zeros, big, 15 + 16, &bl);
 		run_resp(w, "gzip", bz, bl, bl / 3, NULL, &r);
 		CU_ASSERT_EQUAL(st->inflate_cap_hits, c0 + 1);
 		free(bz);

@@ -185,28 +185,6 @@ counter(const struct mt_scratch *s, const char *name)
 
 /* ---------- compression helpers ---------- */
 
-/* windowBits: 15+16 gzip, 15 zlib, -15 raw deflate */
-static uint8_t *
-compress_buf(const void *in, size_t len, int wbits, size_t *olen)
-{
-	z_stream z;
-	size_t cap;
-	uint8_t *out;
-
-	memset(&z, 0, sizeof(z));
-	CU_ASSERT_FATAL(deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-	cap = deflateBound(&z, len) + 64;
-	out = malloc(cap);
-	CU_ASSERT_FATAL(out != NULL);
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)len;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	CU_ASSERT_FATAL(deflate(&z, Z_FINISH) == Z_STREAM_END);
-	*olen = cap - z.avail_out;
-	deflateEnd(&z);
-	return out;
-}
 
 /* ---------- tests ---------- */
 
@@ -456,7 +434,7 @@ check_compressed(const struct mt_engine *e, struct mt_scratch *s, const char *co
 {
 	static const char plain[] = "id=1' union select password from users --";
 	size_t zl;
-	uint8_t *z = compress_buf(plain, strlen(plain), wbits, &zl);
+	uint8_t *z = tu_deflate(plain, strlen(plain), wbits, &zl);
 	struct tx x;
 
 	mk(&x, "/", h, NULL);
@@ -489,7 +467,7 @@ test_inflate(void)
 	/* without Content-Encoding the compressed bytes are matched as they are */
 	{
 		size_t zl;
-		uint8_t *z = compress_buf("union select", 12, 31, &zl);
+		uint8_t *z = tu_deflate("union select", 12, 31, &zl);
 		struct tx x;
 		struct run r;
 
@@ -504,7 +482,7 @@ test_inflate(void)
 		/* response bodies are inflated too */
 		mk(&x, "/", NULL, H_GZ);
 		free(z);
-		z = compress_buf("java stacktrace at", 18, 31, &zl);
+		z = tu_deflate("java stacktrace at", 18, 31, &zl);
 		r = feed1(e, s, &x, 1, z, (uint32_t)zl);
 		CU_ASSERT_EQUAL(r.sids, SID(3));
 		free(z);
@@ -577,7 +555,7 @@ test_tap(void)
 	/* the tap sees the inflated body, whatever the cut, and the rules the same */
 	for (size_t k = 0; k < sizeof(codings) / sizeof(codings[0]); k++) {
 		size_t zl;
-		uint8_t *z = compress_buf(plain, strlen(plain), codings[k].wbits, &zl);
+		uint8_t *z = tu_deflate(plain, strlen(plain), codings[k].wbits, &zl);
 		unsigned bad = 0;
 
 		mk(&x, "/", NULL, codings[k].h);
@@ -708,7 +686,7 @@ test_inflate_bomb(void)
 	CU_ASSERT_FATAL(s != NULL && plain != NULL);
 	memcpy(plain + MT_INFLATE_CAP - 100, "BEFORE-CAP", 10);
 	memcpy(plain + n - 100, "AFTER-CAP", 9);
-	z = compress_buf(plain, n, 31, &zl);
+	z = tu_deflate(plain, n, 31, &zl);
 	CU_ASSERT(zl < 64 * 1024); /* a real bomb: > 100x */
 	mk(&x, "/", H_GZ, NULL);
 	{
@@ -875,7 +853,7 @@ test_no_alloc(void)
 	struct mt_scratch *s;
 	static const char plain[] = "id=1' union select password from users -- x";
 	size_t zl;
-	uint8_t *z = compress_buf(plain, strlen(plain), 31, &zl);
+	uint8_t *z = tu_deflate(plain, strlen(plain), 31, &zl);
 	struct tx x, xg;
 	long before;
 

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <rte_eal.h>
 
 static char tu_prefix[64];
@@ -83,4 +85,26 @@ tu_read_file(const char *path, size_t *len)
 			*len = (size_t)n;
 	}
 	return buf;
+}
+
+uint8_t *
+tu_deflate(const void *in, size_t len, int wbits, size_t *olen)
+{
+	z_stream z;
+	size_t cap;
+	uint8_t *out;
+
+	memset(&z, 0, sizeof(z));
+	CU_ASSERT_FATAL(deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+	cap = deflateBound(&z, len) + 64;
+	out = malloc(cap);
+	CU_ASSERT_FATAL(out != NULL);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	CU_ASSERT_FATAL(deflate(&z, Z_FINISH) == Z_STREAM_END);
+	*olen = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
 }

@@ -7,6 +7,9 @@
 #ifndef TU_EAL_H
 #define TU_EAL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <CUnit/Basic.h>
 
 /**
@@ -24,5 +27,9 @@ int tu_run_all(void);
 
 /** Read a whole file into a malloc'd NUL-terminated buffer; NULL on error. */
 char *tu_read_file(const char *path, size_t *len);
+
+/** Compress @p in with zlib (windowBits: 15+16 gzip, 15 zlib, -15 raw
+ * deflate); a malloc'd buffer of *@p olen bytes (CUnit-fatal on failure). */
+uint8_t *tu_deflate(const void *in, size_t len, int wbits, size_t *olen);
 
 #endif
