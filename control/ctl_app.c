@@ -1125,8 +1125,19 @@ ctl_app_main(int argc, char **argv)
 	}
 	if (app.replay_ts != NULL)
 		dp_plane_set_replay_times(app.dp, app.replay_ts, app.expected_packets);
-	if (app.offline)
+	if (app.offline) {
+		struct mt_behav_params bp;
+		bool respond = camp_params.n_policy > 0;
+
+		/* Response policies (campaign stages, blocking detectors) act
+		 * through the analytics stage and the control plane: in lockstep
+		 * their blocks land before the next packet, as they would live. */
+		ctl_behav_get(app.behav, &bp);
+		for (i = 0; i < MT_DET__COUNT; i++)
+			respond |= bp.det[i].action != MT_BEHAV_ALERT && bp.det[i].enabled;
 		dp_plane_set_rx_backpressure(app.dp, true);
+		dp_plane_set_lockstep(app.dp, respond);
+	}
 	app.start_ns = ctl_now_ns();
 	app.alerts = ctl_alerts_create(app.cfg.alert_ring);
 	if (app.alerts == NULL) {

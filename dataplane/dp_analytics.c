@@ -157,6 +157,7 @@ dp_an_detection(struct dp_analytics *a, const struct dp_behav_item *it,
 		a->cnt.alerts_lost++;
 		return;
 	}
+	dp_lockstep_add(sh, &sh->ls_alerts_in, 1);
 	a->cnt.alerts++;
 }
 
@@ -190,6 +191,8 @@ dp_an_run_once(struct dp_analytics *a)
 	}
 	pthread_mutex_unlock(&a->lock);
 	rte_mempool_put_bulk(a->pool, objs, n);
+	/* After its alerts were queued: lockstep waits for those next. */
+	dp_lockstep_add(a->sh, &a->sh->ls_records_out, n);
 	return n;
 }
 

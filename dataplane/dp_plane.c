@@ -655,6 +655,12 @@ dp_plane_set_replay_times(struct dp_plane *dp, const uint64_t *ts, uint64_t n)
 }
 
 void
+dp_plane_set_lockstep(struct dp_plane *dp, bool on)
+{
+	dp->sh.lockstep = on;
+}
+
+void
 dp_plane_set_rx_backpressure(struct dp_plane *dp, bool on)
 {
 	dp->sh.rx_backpressure = on;
@@ -780,6 +786,7 @@ dp_plane_drain_alerts(struct dp_plane *dp, void (*cb)(void *arg, const struct dp
 		for (i = 0; i < n; i++)
 			cb(arg, objs[i]);
 		rte_mempool_put_bulk(dp->sh.alert_pool, objs, n);
+		dp_lockstep_add(&dp->sh, &dp->sh.ls_alerts_out, n);
 		total += n;
 	}
 	return total;

@@ -116,6 +116,15 @@ void dp_plane_set_replay_times(struct dp_plane *dp, const uint64_t *ts, uint64_t
  */
 void dp_plane_set_rx_backpressure(struct dp_plane *dp, bool on);
 
+/**
+ * Offline replay with response policies: receive the next burst only once
+ * every alert and behaviour record produced so far has been consumed (by
+ * the control plane and the analytics stage), so that blocks they decide
+ * land where they would at live speed. Needs rx backpressure. Set before
+ * dp_plane_start().
+ */
+void dp_plane_set_lockstep(struct dp_plane *dp, bool on);
+
 /** Launch the worker (and I/O) lcores with @p gen. @return 0 or -errno. */
 int dp_plane_start(struct dp_plane *dp, struct dp_gen *gen);
 

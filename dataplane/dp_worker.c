@@ -133,6 +133,7 @@ dp_emit_alert(struct dp_worker *w, const struct mt_txn *t, const struct mt_rule_
 		w->cnt.alerts_lost++;
 		return;
 	}
+	dp_lockstep_add(sh, &sh->ls_alerts_in, 1);
 	w->cnt.alerts++;
 }
 
@@ -383,8 +384,10 @@ dp_behav_txn_done(struct dp_worker *w, const struct mt_txn *t)
 	it->ua_len = ua != NULL ? (uint16_t)RTE_MIN((size_t)ua->len, sizeof(it->ua)) : 0;
 	if (it->ua_len)
 		memcpy(it->ua, ua->p, it->ua_len);
-	if (dp_analytics_submit(w->sh->analytics, it) == 0)
+	if (dp_analytics_submit(w->sh->analytics, it) == 0) {
+		dp_lockstep_add(w->sh, &w->sh->ls_records_in, 1);
 		w->cnt.behav_records++;
+	}
 	else
 		w->cnt.behav_records_lost++;
 }

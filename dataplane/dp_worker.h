@@ -121,6 +121,13 @@ struct dp_plane_shared {
 	uint64_t replay_n;
 	uint64_t replay_next;                  /* written only by the lcore receiving port 0 */
 	bool rx_backpressure;                  /* offline: receive only with mbufs to spare */
+	/* Offline lockstep (response policies): receive only once every alert
+	 * and behaviour record produced so far has been consumed, so that a
+	 * block decided by the analytics stage or the control plane lands
+	 * before the next packet, as it would at live speed. */
+	bool lockstep;
+	uint64_t ls_alerts_in, ls_alerts_out;  /* atomics */
+	uint64_t ls_records_in, ls_records_out;
 	int ts_dynfield;                       /* offset, or -1 */
 	uint64_t ts_dynflag;
 	uint64_t tsc_hz;
@@ -146,12 +153,28 @@ void dp_worker_flow_release(void *arg, struct dp_flow *f);
 /** The HTTP upcalls of a worker. */
 extern const struct dp_http_ops dp_worker_http_ops;
 
-/** Offline backpressure: 1 if the pool has room for another burst. */
+/** Offline backpressure: 1 if the pool has room for another burst (and,
+ * in lockstep, everything produced so far has been consumed). */
 static inline int
 dp_rx_room(const struct dp_plane_shared *sh, uint16_t burst)
 {
-	return !sh->rx_backpressure ||
-	       rte_mempool_avail_count(sh->pkt_pool) > (unsigned int)burst * 4u + 64u;
+	if (!sh->rx_backpressure)
+		return 1;
+	if (sh->lockstep &&
+	    (__atomic_load_n(&sh->ls_records_out, __ATOMIC_ACQUIRE) !=
+		     __atomic_load_n(&sh->ls_records_in, __ATOMIC_ACQUIRE) ||
+	     __atomic_load_n(&sh->ls_alerts_out, __ATOMIC_ACQUIRE) !=
+		     __atomic_load_n(&sh->ls_alerts_in, __ATOMIC_ACQUIRE)))
+		return 0;
+	return rte_mempool_avail_count(sh->pkt_pool) > (unsigned int)burst * 4u + 64u;
+}
+
+/** Lockstep bookkeeping: @p ctr += @p n when lockstep is on. */
+static inline void
+dp_lockstep_add(struct dp_plane_shared *sh, uint64_t *ctr, uint64_t n)
+{
+	if (sh->lockstep)
+		__atomic_add_fetch(ctr, n, __ATOMIC_RELEASE);
 }
 
 /** Offline replay: stamp freshly received packets with capture times. */
