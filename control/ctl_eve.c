@@ -271,7 +271,10 @@ ctl_eve_count(const struct ctl_eve *e)
 json_t *
 ctl_eve_tag_counts(const struct ctl_eve *e)
 {
-	return json_pack("{s:I,s:O,s:O,s:O}", "alerts", (json_int_t)e->count,
-			 "mitre_technique_id", e->by_technique, "owasp_api", e->by_owasp,
-			 "signature_id", e->by_sid);
+	/* Copies: the caller serialises them after releasing the lock the
+	 * writer (ctl_eve_write_alert) holds, so references would race. */
+	return json_pack("{s:I,s:o,s:o,s:o}", "alerts", (json_int_t)e->count,
+			 "mitre_technique_id", json_deep_copy(e->by_technique),
+			 "owasp_api", json_deep_copy(e->by_owasp),
+			 "signature_id", json_deep_copy(e->by_sid));
 }
