@@ -350,6 +350,7 @@ dp_plane_create(const struct dp_params *p, char **err)
 	dp->sh.ts_dynfield = -1;
 	/* "auto has not given up": mode changes at reload keep it meaningful. */
 	dp->sh.csum_check = true;
+	dp->sh.io_fail_policy = p->fail_policy;
 	dp->sh.tsc_hz = rte_get_tsc_hz();
 	dp->sh.tsc_base = rte_rdtsc();
 	dp->sh.wall_base_ns = dp_wall_ns();
@@ -601,7 +602,8 @@ dp_io_main(void *arg)
 					uint16_t left = (uint16_t)(nper[w] - q), k;
 
 					dp->io.io_ring_full += left;
-					if (dp->p.fail_policy == DP_FAIL_OPEN) {
+					if (__atomic_load_n(&sh->io_fail_policy, __ATOMIC_ACQUIRE) ==
+					    DP_FAIL_OPEN) {
 						for (k = 0; k < left; k++) {
 							struct rte_mbuf *m = per[w][q + k];
 							int16_t out = sh->out_idx[m->port];
@@ -697,6 +699,11 @@ dp_plane_publish(struct dp_plane *dp, struct dp_gen *gen)
 {
 	struct dp_gen *old = __atomic_exchange_n(&dp->sh.gen, gen, __ATOMIC_ACQ_REL);
 	uint64_t token = rte_rcu_qsbr_start(dp->sh.qsbr);
+
+	/* The I/O lcore is no RCU reader: it gets the one setting it applies
+	 * (the exception policy for a full worker ring) as a plain value. */
+	__atomic_store_n(&dp->sh.io_fail_policy, gen != NULL && gen->params != NULL ?
+			 gen->params->fail_policy : dp->p.fail_policy, __ATOMIC_RELEASE);
 
 	/* Waits on the control thread only; workers never wait. */
 	rte_rcu_qsbr_check(dp->sh.qsbr, token, true);

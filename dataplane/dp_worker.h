@@ -126,6 +126,7 @@ struct dp_plane_shared {
 	 * block decided by the analytics stage or the control plane lands
 	 * before the next packet, as it would at live speed. */
 	bool lockstep;
+	uint8_t io_fail_policy;                /* I/O lcore, full worker ring (reloadable) */
 	uint64_t ls_alerts_in, ls_alerts_out;  /* atomics */
 	uint64_t ls_records_in, ls_records_out;
 	int ts_dynfield;                       /* offset, or -1 */
