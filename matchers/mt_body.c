@@ -221,9 +221,15 @@ mt_body_begin(const struct mt_engine *e, struct mt_scratch *s, const struct mt_t
 	b->tap = NULL;
 	b->tap_ctx = NULL;
 	memset(b->eligible, 0, sizeof(uint64_t) * bp->words * 4);
+	/* rules with neither head keywords nor addresses are always eligible */
+	for (uint32_t w = 0; w < WORDS(bi->n); w++) {
+		b->eligible[w] = bi->base_eligible[w];
+		any = any || bi->base_eligible[w] != 0;
+	}
 	/* the heads are valid now only: decide head keywords and addresses */
 	mt_scratch_new_call(s);
-	for (uint32_t k = 0; k < bi->n; k++) {
+	for (uint32_t j = 0; j < bi->n_head_check; j++) {
+		uint32_t k = bi->head_check[j];
 		const struct mt_rule *r = e->rules[bi->rule[k]];
 		int rc;
 

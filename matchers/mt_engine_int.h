@@ -225,8 +225,19 @@ struct mt_mpm {
 	uint8_t buf;           /* buffer id scanned */
 	hs_database_t *db;
 	uint32_t n;
-	uint32_t *rule_of;     /* pattern id -> rule index */
+	uint32_t *rule_of;     /* pattern id -> rule index | slot << MT_MPM_SLOT_SHIFT */
 };
+
+/* rule_of[] holds the rule index and the pattern's slot in the rule:
+ * slot 0 is the fast pattern, slots 1..MT_MPM_MAX_SLOT are gates, each a
+ * set of literals of which every match of one of the rule's pcres holds
+ * one (mt_relit.c). A rule becomes a candidate only when every slot it has
+ * in the databases matched in the call (e->need): a gate never loses a
+ * match, and it spares the confirmation of rules whose literal is common
+ * ("Authorization: ", "eyJ") but whose pcre is rare. */
+#define MT_MPM_SLOT_SHIFT 24
+#define MT_MPM_RULE_MASK 0x00ffffffu
+#define MT_MPM_MAX_SLOT 7
 
 /* Rules that inspect the body of one direction (mt_stream.c). Local index
  * k = position in rule[], which is in rule-load order. */
@@ -249,6 +260,14 @@ struct mt_body_idx {
 	hs_database_t *db;     /* HS_MODE_STREAM literal prefilter, NULL when n_pat == 0 */
 	uint32_t n_pat;
 	uint32_t *local_of;    /* pattern id -> local index */
+	/* per local rule: literals standing for its body pcre (a run of
+	 * pattern ids), 0 when its pattern is a content or a prefilter regex */
+	uint8_t *lits;
+	/* rules eligible for every body: no head keyword, any address and port
+	 * (a bit per local rule); the others are decided when a body begins */
+	uint64_t *base_eligible;
+	uint32_t n_head_check;
+	uint32_t *head_check;  /* local indexes of the others */
 };
 
 struct mt_engine {
@@ -260,6 +279,9 @@ struct mt_engine {
 	size_t n_by_sid;
 	size_t n_mpm;
 	struct mt_mpm mpm[MT_NBUFID * 2];
+	/* per rule: bit mask of the slots (fast pattern, gates) that must all
+	 * match in one call; derived from the mpm tables */
+	uint8_t *need;
 	/* rules without a usable fast pattern, evaluated on every call */
 	uint32_t *always[2];
 	size_t n_always[2];
@@ -339,6 +361,7 @@ struct mt_scratch {
 	/* per rule marked by a scan in this call: end offset of the first
 	 * fast-pattern match in its buffer, UINT32_MAX if not known */
 	uint32_t *cand_fp_end;
+	uint8_t *cand_hits;    /* per rule marked: slots matched in this call */
 	uint32_t n_cand;
 	uint32_t arena_used;
 	uint32_t truncated;    /* buffers cut short by the caps (counter) */

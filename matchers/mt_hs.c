@@ -3,7 +3,8 @@
  * Hyperscan side of the engine, after Suricata's util-mpm-hs.c:
  *  - one block-mode database per (evaluation side, buffer) holding each
  *    rule's fast pattern (a literal, or a prefilter regex for rules without
- *    positive content), all SINGLEMATCH;
+ *    positive content), all SINGLEMATCH, plus gates: literals that the
+ *    rule's pcres require (mt_relit.c), which must match too;
  *  - one exact single-pattern database per pcre, used only to confirm
  *    candidates;
  *  - one prototype scratch grown over every database, cloned per worker;
@@ -11,6 +12,7 @@
  *    the Hyperscan version and the target platform.
  */
 #include "mt_engine_int.h"
+#include "mt_relit.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,7 +25,9 @@
 #include <zlib.h>
 
 /* 04: the body stream databases also hold prefilter forms of body pcres */
-#define MT_CACHE_MAGIC "MTHSDB04"
+/* 07: gates (literal slots in the multi-pattern databases), literals for
+ * body pcres in the stream databases, whose pattern maps are stored */
+#define MT_CACHE_MAGIC "MTHSDB07"
 
 /* ---------- per-rule pcre databases ---------- */
 
@@ -58,9 +62,14 @@ compile_pcres(struct mt_engine *e, struct mt_errors *errs)
 
 /* ---------- multi-pattern databases ---------- */
 
+/* One pattern of a multi-pattern database: a rule's fast pattern (a
+ * content, or the prefilter form of a pcre), or one literal of a gate. */
 struct pat {
-	uint32_t rule;
-	const struct mt_item *it;
+	uint32_t tag;          /* rule index | slot << MT_MPM_SLOT_SHIFT */
+	const struct mt_item *it;  /* NULL for a gate literal */
+	const uint8_t *lit;
+	uint32_t len;
+	bool caseless;
 };
 
 bool
@@ -119,25 +128,27 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		any_re = any_re || pats[i].it->type == MT_IT_PCRE;
+		any_re = any_re || (pats[i].it != NULL && pats[i].it->type == MT_IT_PCRE);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct mt_item *it = pats[i].it;
 
-		m->rule_of[i] = pats[i].rule;
+		m->rule_of[i] = pats[i].tag;
 		ids[i] = i;
-		if (it->type == MT_IT_PCRE) {
+		if (it != NULL && it->type == MT_IT_PCRE) {
 			ex[i] = it->re;
 			fl[i] = it->hs_flags | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
 			continue;
 		}
 		{
-			const uint8_t *p = it->pat;
-			uint32_t l = it->len;
-			if (it->flags & MT_F_FP_CHOP) {
+			const uint8_t *p = it != NULL ? it->pat : pats[i].lit;
+			uint32_t l = it != NULL ? it->len : pats[i].len;
+			bool nocase = it != NULL ? (it->flags & MT_F_NOCASE) != 0 : pats[i].caseless;
+
+			if (it != NULL && (it->flags & MT_F_FP_CHOP)) {
 				p += it->fp_off;
 				l = it->fp_len;
 			}
-			fl[i] = HS_FLAG_SINGLEMATCH | ((it->flags & MT_F_NOCASE) ? HS_FLAG_CASELESS : 0);
+			fl[i] = HS_FLAG_SINGLEMATCH | (nocase ? HS_FLAG_CASELESS : 0);
 			if (any_re) {
 				owned[i] = mt_hs_escape_lit(p, l);
 				if (owned[i] == NULL) {
@@ -156,9 +167,11 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 	else
 		rc = hs_compile_lit_multi(ex, fl, ids, lens, n, HS_MODE_BLOCK, NULL, &m->db, &ce);
 	if (rc != HS_SUCCESS) {
-		mt_err_add(errs, "<engine>", 0, "fast_pattern",
-			   "Hyperscan cannot compile the %s database: %s",
-			   mt_buf_name(MT_BUFID_KIND(m->buf)), ce ? ce->message : "unknown error");
+		if (errs != NULL)
+			mt_err_add(errs, "<engine>", 0, "fast_pattern",
+				   "Hyperscan cannot compile the %s database: %s",
+				   mt_buf_name(MT_BUFID_KIND(m->buf)),
+				   ce ? ce->message : "unknown error");
 		hs_free_compile_error(ce);
 		m->db = NULL;
 		ret = -EINVAL;
@@ -176,32 +189,95 @@ out:
 	return ret;
 }
 
+/* One gate: a factor of one of the rule's pcres (mt_relit.c), in slot
+ * 1..MT_MPM_MAX_SLOT of the rule. */
+struct gate {
+	uint32_t rule;
+	uint8_t slot;
+	uint8_t buf;
+	struct mt_relit f;
+};
+
+/* Gates of rule @p r from every non-negated pcre of its header-side
+ * groups. A factor of a relative pcre occurs in the part of the buffer the
+ * pcre scans, so in the buffer too: it is as necessary as any other. */
+static int
+collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *n, size_t *cap)
+{
+	uint8_t slot = 1;
+
+	for (uint16_t g = 0; g < rule->n_groups; g++) {
+		const struct mt_group *grp = &rule->groups[g];
+
+		if (mt_buf_kind_is_body(MT_BUFID_KIND(grp->buf)))
+			continue;
+		for (uint16_t i = 0; i < grp->n && slot <= MT_MPM_MAX_SLOT; i++) {
+			const struct mt_item *it = &grp->items[i];
+			struct mt_relit f[2];
+			int nf;
+
+			if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED) ||
+			    (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
+				continue;
+			nf = mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, f, 2);
+			if (nf < 0)
+				return nf;
+			for (int k = 0; k < nf && slot <= MT_MPM_MAX_SLOT; k++) {
+				if (*n == *cap) {
+					size_t nc = *cap ? *cap * 2 : 64;
+					struct gate *nv = realloc(*gv, sizeof(**gv) * nc);
+
+					if (nv == NULL)
+						return -ENOMEM;
+					*gv = nv;
+					*cap = nc;
+				}
+				(*gv)[(*n)++] = (struct gate){r, slot++, grp->buf, f[k]};
+			}
+		}
+	}
+	return 0;
+}
+
 static int
 build_mpms(struct mt_engine *e, struct mt_errors *errs)
 {
-	struct pat *pats = malloc(sizeof(*pats) * (e->n_rules + 1));
-	int8_t *slot = malloc(e->n_rules + 1);   /* 1 in a database, 0 always-evaluate */
+	struct pat *pats = NULL;
+	/* 1 fast pattern in a database, 2 gates only, 0 always-evaluate */
+	int8_t *slot = malloc(e->n_rules + 1);
 	const struct mt_item **src = calloc(e->n_rules + 1, sizeof(*src));
 	uint8_t *srcbuf = calloc(e->n_rules + 1, 1);
+	struct gate *gates = NULL;
+	size_t n_gates = 0, cap_gates = 0, n_lits = 0;
 	int ret = 0;
 
-	if (pats == NULL || slot == NULL || src == NULL || srcbuf == NULL) {
+	if (slot == NULL || src == NULL || srcbuf == NULL) {
 		ret = -ENOMEM;
+		goto out;
+	}
+	if (e->n_rules > MT_MPM_RULE_MASK) {
+		ret = -E2BIG;
 		goto out;
 	}
 	for (size_t r = 0; r < e->n_rules; r++) {
 		const struct mt_rule *rule = e->rules[r];
+		size_t g0 = n_gates;
 
 		slot[r] = 0;
 		if (rule->body_dir >= 0) {
 			slot[r] = -1; /* decided by the body matcher (mt_body.c) */
 			continue;
 		}
+		ret = collect_gates(rule, (uint32_t)r, &gates, &n_gates, &cap_gates);
+		if (ret < 0)
+			goto out;
 		if (rule->fp_group >= 0) {
 			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
 			srcbuf[r] = rule->groups[rule->fp_group].buf;
 			slot[r] = 1;
-			continue;
+		} else if (n_gates > g0) {
+			/* literal gates select the rule: no regex in the database */
+			slot[r] = 2;
 		}
 		for (uint16_t g = 0; g < rule->n_groups && !slot[r]; g++) {
 			for (uint16_t i = 0; i < rule->groups[g].n; i++) {
@@ -213,6 +289,13 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 				}
 			}
 		}
+	}
+	for (size_t k = 0; k < n_gates; k++)
+		n_lits += gates[k].f.n;
+	pats = malloc(sizeof(*pats) * (e->n_rules + n_lits + 1));
+	if (pats == NULL) {
+		ret = -ENOMEM;
+		goto out;
 	}
 	for (size_t r = 0; r < e->n_rules; r++) {
 		if (slot[r] == 0) {
@@ -230,14 +313,28 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 	for (uint8_t side = 0; side < 2; side++) {
 		for (uint8_t buf = 0; buf < MT_NBUFID; buf++) {
 			uint32_t n = 0;
+			struct mt_mpm *m = &e->mpm[e->n_mpm];
+
 			for (size_t r = 0; r < e->n_rules; r++)
 				if (slot[r] == 1 && e->rules[r]->eval_side == side && srcbuf[r] == buf)
-					pats[n++] = (struct pat){(uint32_t)r, src[r]};
+					pats[n++] = (struct pat){.tag = (uint32_t)r, .it = src[r]};
+			for (size_t k = 0; k < n_gates; k++) {
+				const struct gate *gt = &gates[k];
+
+				if (e->rules[gt->rule]->eval_side != side || gt->buf != buf)
+					continue;
+				for (uint16_t j = 0; j < gt->f.n; j++)
+					pats[n++] = (struct pat){
+						.tag = gt->rule | (uint32_t)gt->slot << MT_MPM_SLOT_SHIFT,
+						.lit = gt->f.s[j], .len = gt->f.len[j],
+						.caseless = gt->f.caseless};
+			}
 			if (n == 0)
 				continue;
-			e->mpm[e->n_mpm].side = side;
-			e->mpm[e->n_mpm].buf = buf;
-			ret = compile_mpm(&e->mpm[e->n_mpm++], pats, n, errs);
+			m->side = side;
+			m->buf = buf;
+			ret = compile_mpm(m, pats, n, errs);
+			e->n_mpm++; /* on error too: mt_hs_free releases it */
 			if (ret < 0)
 				goto out;
 		}
@@ -247,7 +344,27 @@ out:
 	free(slot);
 	free(src);
 	free(srcbuf);
+	free(gates);
 	return ret;
+}
+
+/* need[r]: the slots (fast pattern, gates) of rule r that the databases
+ * hold, as a bit mask. Derived from the tables, so it holds for databases
+ * read from the cache too. */
+static int
+count_need(struct mt_engine *e)
+{
+	free(e->need);
+	e->need = calloc(e->n_rules + 1, 1);
+	if (e->need == NULL)
+		return -ENOMEM;
+	for (size_t m = 0; m < e->n_mpm; m++)
+		for (uint32_t k = 0; k < e->mpm[m].n; k++) {
+			uint32_t v = e->mpm[m].rule_of[k];
+
+			e->need[v & MT_MPM_RULE_MASK] |= (uint8_t)(1u << (v >> MT_MPM_SLOT_SHIFT));
+		}
+	return 0;
 }
 
 /* ---------- cache ---------- */
@@ -339,10 +456,16 @@ cache_save(struct mt_engine *e)
 		n = e->n_always[s];
 		ok = wr(f, &n, sizeof(n)) && wr(f, e->always[s], sizeof(uint32_t) * n);
 	}
-	/* streaming body databases; their pattern maps follow from the rules */
-	for (int d = 0; ok && d < 2; d++)
-		if (e->body[d].n_pat > 0)
+	/* streaming body databases; their pattern maps follow from the rules
+	 * (mt_stream_index), and are stored too: a load whose index differs
+	 * (another analysis of the same rules) must not take the database */
+	for (int d = 0; ok && d < 2; d++) {
+		n = e->body[d].n_pat;
+		ok = wr(f, &n, sizeof(n)) &&
+		     wr(f, e->body[d].local_of, sizeof(uint32_t) * e->body[d].n_pat);
+		if (ok && e->body[d].n_pat > 0)
 			ok = wr_db(f, e->body[d].db);
+	}
 	if (ok) {
 		uint32_t crc = (uint32_t)mt_cache_crc;
 		ok = fwrite(&crc, 1, sizeof(crc), f) == sizeof(crc);
@@ -403,14 +526,15 @@ cache_load(struct mt_engine *e)
 	for (size_t m = 0; ok && m < n; m++) {
 		struct mt_mpm *mp = &e->mpm[m];
 		ok = rd(f, &mp->side, 1) && rd(f, &mp->buf, 1) && rd(f, &mp->n, sizeof(mp->n)) &&
-		     mp->side < 2 && mp->buf < MT_NBUFID && mp->n <= e->n_rules && mp->n > 0;
+		     mp->side < 2 && mp->buf < MT_NBUFID && mp->n <= MT_MPM_RULE_MASK && mp->n > 0;
 		if (ok) {
 			mp->rule_of = malloc(sizeof(uint32_t) * mp->n);
 			ok = mp->rule_of != NULL && rd(f, mp->rule_of, sizeof(uint32_t) * mp->n);
 			e->n_mpm = m + 1;
 		}
 		for (uint32_t k = 0; ok && k < mp->n; k++)
-			ok = mp->rule_of[k] < e->n_rules;
+			ok = (mp->rule_of[k] & MT_MPM_RULE_MASK) < e->n_rules &&
+			     (mp->rule_of[k] >> MT_MPM_SLOT_SHIFT) <= MT_MPM_MAX_SLOT;
 		ok = ok && (mp->db = rd_db(f)) != NULL;
 	}
 	for (int s = 0; ok && s < 2; s++) {
@@ -423,9 +547,18 @@ cache_load(struct mt_engine *e)
 		for (uint64_t k = 0; ok && k < n; k++)
 			ok = e->always[s][k] < e->n_rules;
 	}
-	for (int d = 0; ok && d < 2; d++)
-		if (e->body[d].n_pat > 0)
-			ok = (e->body[d].db = rd_db(f)) != NULL;
+	for (int d = 0; ok && d < 2; d++) {
+		struct mt_body_idx *bi = &e->body[d];
+
+		ok = rd(f, &n, sizeof(n)) && n == bi->n_pat;
+		for (uint64_t k = 0; ok && k < n; k++) {
+			uint32_t v;
+
+			ok = rd(f, &v, sizeof(v)) && v == bi->local_of[k];
+		}
+		if (ok && bi->n_pat > 0)
+			ok = (bi->db = rd_db(f)) != NULL;
+	}
 	ok = ok && fgetc(f) == EOF;
 	fclose(f);
 	free(file);
@@ -536,7 +669,9 @@ mt_hs_build(struct mt_engine *e, const struct mt_engine_params *p, struct mt_err
 		if (e->cache_path[0] != '\0')
 			cache_save(e);
 	}
-	rc = grow_scratch(e, &e->proto);
+	rc = count_need(e);
+	if (rc == 0)
+		rc = grow_scratch(e, &e->proto);
 	return rc;
 }
 
@@ -558,6 +693,8 @@ mt_hs_free(struct mt_engine *e)
 		memset(&e->mpm[m], 0, sizeof(e->mpm[m]));
 	}
 	e->n_mpm = 0;
+	free(e->need);
+	e->need = NULL;
 	for (int s = 0; s < 2; s++) {
 		free(e->always[s]);
 		e->always[s] = NULL;
@@ -576,24 +713,29 @@ static int
 grow_cand(struct mt_scratch *s, size_t n_rules)
 {
 	uint32_t *m, *c, *fe;
+	uint8_t *h;
 
 	if (n_rules <= s->cap_rules)
 		return 0;
 	m = calloc(n_rules, sizeof(*m));
 	c = calloc(n_rules, sizeof(*c));
 	fe = calloc(n_rules, sizeof(*fe));
-	if (m == NULL || c == NULL || fe == NULL) {
+	h = calloc(n_rules, sizeof(*h));
+	if (m == NULL || c == NULL || fe == NULL || h == NULL) {
 		free(m);
 		free(c);
 		free(fe);
+		free(h);
 		return -ENOMEM;
 	}
 	free(s->cand_mark);
 	free(s->cand);
 	free(s->cand_fp_end);
+	free(s->cand_hits);
 	s->cand_mark = m;
 	s->cand = c;
 	s->cand_fp_end = fe;
+	s->cand_hits = h;
 	s->cap_rules = (uint32_t)n_rules;
 	s->epoch = 0;
 	return 0;
@@ -652,5 +794,6 @@ mt_scratch_destroy(struct mt_scratch *s)
 	free(s->cand_mark);
 	free(s->cand);
 	free(s->cand_fp_end);
+	free(s->cand_hits);
 	free(s);
 }

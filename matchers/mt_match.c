@@ -14,14 +14,17 @@
 struct scan_ctx {
 	struct mt_scratch *s;
 	const struct mt_mpm *m;
+	const uint8_t *need;
 };
 
+/* a rule without patterns: a candidate on every call */
 static inline void
 mark(struct mt_scratch *s, uint32_t r)
 {
 	if (s->cand_mark[r] != s->epoch) {
 		s->cand_mark[r] = s->epoch;
 		s->cand_fp_end[r] = UINT32_MAX;
+		s->cand_hits[r] = 0;
 		s->cand[s->n_cand++] = r;
 	}
 }
@@ -30,17 +33,28 @@ static int
 on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
 {
 	struct scan_ctx *c = ctx;
+	struct mt_scratch *s = c->s;
 
 	(void)from;
 	(void)flags;
 	if (id < c->m->n) {
-		uint32_t r = c->m->rule_of[id];
+		uint32_t v = c->m->rule_of[id], r = v & MT_MPM_RULE_MASK;
+		unsigned slot = v >> MT_MPM_SLOT_SHIFT;
+		uint8_t had;
 
-		mark(c->s, r);
-		/* SINGLEMATCH: one report per pattern, its earliest end; a
-		 * literal's start is that end minus its length (mt_confirm.c) */
-		if (to < c->s->cand_fp_end[r])
-			c->s->cand_fp_end[r] = (uint32_t)to;
+		if (s->cand_mark[r] != s->epoch) {
+			s->cand_mark[r] = s->epoch;
+			s->cand_fp_end[r] = UINT32_MAX;
+			s->cand_hits[r] = 0;
+		}
+		had = s->cand_hits[r];
+		s->cand_hits[r] = (uint8_t)(had | 1u << slot);
+		if (s->cand_hits[r] == c->need[r] && had != c->need[r])
+			s->cand[s->n_cand++] = r;
+		/* SINGLEMATCH: the earliest end of the fast pattern; a literal's
+		 * start is that end minus its length (mt_confirm.c) */
+		if (slot == 0 && to < s->cand_fp_end[r])
+			s->cand_fp_end[r] = (uint32_t)to;
 	}
 	return 0;
 }
@@ -127,7 +141,7 @@ match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn 
 	for (size_t i = 0; i < e->n_mpm; i++) {
 		const struct mt_mpm *m = &e->mpm[i];
 		const struct mt_bufv *b;
-		struct scan_ctx c = {s, m};
+		struct scan_ctx c = {s, m, e->need};
 		hs_error_t rc;
 
 		if (m->side != side)

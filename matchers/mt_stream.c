@@ -3,10 +3,11 @@
  * Engine side of body inspection: which rules inspect the body of each
  * direction, how each is decided (see enum mt_body_mode), and one
  * Hyperscan streaming-mode literal database per direction holding each
- * such rule's body fast pattern. Also the process-wide Hyperscan stream
+ * such rule's body fast pattern (or the literals its body pcre requires). Also the process-wide Hyperscan stream
  * allocator that lets mt_body.c open streams in preallocated memory.
  */
 #include "mt_engine_int.h"
+#include "mt_relit.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -62,6 +63,29 @@ body_pat(const struct mt_rule *r)
 	return NULL;
 }
 
+/* A body pcre selects its rule through literals it requires (mt_relit.c)
+ * where it has any: they keep the stream database a literal one, which
+ * scans several times faster than one holding a regex. Deterministic from
+ * the rule, so index and compile agree. Returns the number of literals. */
+static int
+body_lits(const struct mt_item *it, struct mt_relit *f)
+{
+	if (it->type != MT_IT_PCRE || (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
+		return 0;
+	if (mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, f, 1) <= 0)
+		return 0;
+	return f->n;
+}
+
+static bool
+has_head_groups(const struct mt_rule *r)
+{
+	for (uint16_t g = 0; g < r->n_groups; g++)
+		if (!mt_buf_kind_is_body(MT_BUFID_KIND(r->groups[g].buf)))
+			return true;
+	return false;
+}
+
 /* Can a stream match of @p fp alone decide the rule? Only when it is the
  * rule's single body keyword, matched whole, and its window is decided by
  * the end offset of the first match: no offset, no relative or end
@@ -101,7 +125,11 @@ mt_stream_index(struct mt_engine *e)
 		bi->mode = calloc(n, sizeof(*bi->mode));
 		bi->depth_end = calloc(n, sizeof(*bi->depth_end));
 		bi->local_of = calloc(n, sizeof(*bi->local_of));
-		if (bi->rule == NULL || bi->mode == NULL || bi->depth_end == NULL ||
+		bi->lits = calloc(n, sizeof(*bi->lits));
+		bi->base_eligible = calloc((n + 63) / 64, sizeof(uint64_t));
+		bi->head_check = calloc(n, sizeof(*bi->head_check));
+		if (bi->lits == NULL || bi->base_eligible == NULL || bi->head_check == NULL ||
+		    bi->rule == NULL || bi->mode == NULL || bi->depth_end == NULL ||
 		    bi->local_of == NULL) {
 			mt_stream_free(e);
 			return -ENOMEM;
@@ -114,10 +142,35 @@ mt_stream_index(struct mt_engine *e)
 			if (rule->body_dir != d)
 				continue;
 			bi->rule[bi->n++] = (uint32_t)r;
+			if (rule->addr_any && !has_head_groups(rule))
+				bi->base_eligible[k / 64] |= 1ull << (k % 64);
+			else
+				bi->head_check[bi->n_head_check++] = k;
 			fp = body_pat(rule);
 			if (fp == NULL) {
 				bi->mode[k] = MT_BM_ALWAYS;
 				continue;
+			}
+			if (fp->type == MT_IT_PCRE) {
+				struct mt_relit f;
+				int nl = body_lits(fp, &f);
+
+				bi->mode[k] = MT_BM_PREFILTER_RE;
+				if (nl > 0) {
+					/* one pattern per literal, all selecting rule k */
+					uint32_t *nv = realloc(bi->local_of, sizeof(*nv) *
+							       (bi->n_pat + (uint32_t)nl + n));
+
+					if (nv == NULL) {
+						mt_stream_free(e);
+						return -ENOMEM;
+					}
+					bi->local_of = nv;
+					bi->lits[k] = (uint8_t)nl;
+					for (int j = 0; j < nl; j++)
+						bi->local_of[bi->n_pat++] = k;
+					continue;
+				}
 			}
 			bi->local_of[bi->n_pat++] = k;
 			if (fp->type == MT_IT_PCRE)
@@ -142,15 +195,19 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 		hs_compile_error_t *ce = NULL;
 		hs_error_t rc;
 		bool any_re = false, ok = true;
+		/* per local rule: the literals of its body pcre (bi->lits) */
+		struct mt_relit *lit;
 
 		if (bi->n_pat == 0 || bi->db != NULL)
 			continue;
+		lit = calloc(bi->n, sizeof(*lit));
 		ex = calloc(bi->n_pat, sizeof(*ex));
 		owned = calloc(bi->n_pat, sizeof(*owned));
 		fl = calloc(bi->n_pat, sizeof(*fl));
 		ids = calloc(bi->n_pat, sizeof(*ids));
 		lens = calloc(bi->n_pat, sizeof(*lens));
 		if (ex == NULL || owned == NULL || fl == NULL || ids == NULL || lens == NULL) {
+			free(lit);
 			free(owned);
 			free(ex);
 			free(fl);
@@ -159,24 +216,41 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 			return -ENOMEM;
 		}
 		for (uint32_t i = 0; i < bi->n_pat; i++)
-			any_re = any_re ||
-				 body_pat(e->rules[bi->rule[bi->local_of[i]]])->type == MT_IT_PCRE;
+			any_re = any_re || (bi->lits[bi->local_of[i]] == 0 &&
+				 body_pat(e->rules[bi->rule[bi->local_of[i]]])->type == MT_IT_PCRE);
+		ok = lit != NULL;
 		for (uint32_t i = 0; i < bi->n_pat && ok; i++) {
-			const struct mt_item *it = body_pat(e->rules[bi->rule[bi->local_of[i]]]);
+			uint32_t k = bi->local_of[i];
+			const struct mt_item *it = body_pat(e->rules[bi->rule[k]]);
 			const uint8_t *p = it->pat;
 			uint32_t l = it->len;
+			bool nocase = (it->flags & MT_F_NOCASE) != 0;
 
 			ids[i] = i;
-			if (it->type == MT_IT_PCRE) {
+			if (bi->lits[k] > 0) {
+				/* the rule's literals come as a run of ids: j-th of the run */
+				uint32_t j = 0;
+
+				while (j < i && bi->local_of[i - j - 1] == k)
+					j++;
+				if (j == 0 && body_lits(it, &lit[k]) != bi->lits[k]) {
+					ok = false; /* cannot happen: deterministic */
+					break;
+				}
+				p = lit[k].s[j];
+				l = lit[k].len[j];
+				nocase = lit[k].caseless;
+				it = NULL;
+			} else if (it->type == MT_IT_PCRE) {
 				ex[i] = it->re;
 				fl[i] = it->hs_flags | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
 				continue;
 			}
-			if (it->flags & MT_F_FP_CHOP) {
+			if (it != NULL && (it->flags & MT_F_FP_CHOP)) {
 				p += it->fp_off;
 				l = it->fp_len;
 			}
-			fl[i] = HS_FLAG_SINGLEMATCH | ((it->flags & MT_F_NOCASE) ? HS_FLAG_CASELESS : 0);
+			fl[i] = HS_FLAG_SINGLEMATCH | (nocase ? HS_FLAG_CASELESS : 0);
 			if (any_re) {
 				/* one regex makes the whole database a regex one */
 				owned[i] = mt_hs_escape_lit(p, l);
@@ -197,6 +271,7 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 						  &bi->db, &ce);
 		for (uint32_t i = 0; owned != NULL && i < bi->n_pat; i++)
 			free(owned[i]);
+		free(lit);
 		free(owned);
 		free(ex);
 		free(fl);
@@ -228,6 +303,9 @@ mt_stream_free(struct mt_engine *e)
 		free(bi->mode);
 		free(bi->depth_end);
 		free(bi->local_of);
+		free(bi->lits);
+		free(bi->base_eligible);
+		free(bi->head_check);
 		memset(bi, 0, sizeof(*bi));
 	}
 }

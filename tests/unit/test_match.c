@@ -673,6 +673,107 @@ test_fast_pattern_grouping(void)
 	mt_engine_destroy(e);
 }
 
+/* Gates: the literals a rule's pcres require join its fast pattern in the
+ * databases; the rule is a candidate only when all of them matched. */
+static int
+gate_run(const struct mt_engine *e, const char *uri, const char *auth, uint32_t *n_cand,
+	 struct mt_result *res)
+{
+	const char *h[] = {"Host: t", auth, NULL};
+	struct mt_scratch *s = mt_scratch_create(e);
+	struct tx x;
+	int n;
+
+	if (s == NULL)
+		return -1;
+	tx_req(&x, "GET", uri, auth != NULL ? h : h + 2);
+	n = mt_match_request(e, s, &x.t, res);
+	*n_cand = s->n_cand;
+	mt_scratch_destroy(s);
+	return n;
+}
+
+static bool
+gate_hit(const struct mt_result *r, uint32_t sid)
+{
+	for (uint32_t i = 0; i < r->n_hits; i++)
+		if (r->hits[i].rule->sid == sid)
+			return true;
+	return false;
+}
+
+static void
+test_gates(void)
+{
+	struct mt_engine *e = tx_engine(NULL,
+		/* a common literal and a rare pcre */
+		"alert http any any -> any any (http.header; content:\"Authorization|3a| \"; nocase; "
+		"pcre:\"/Bearer\\s+(?:eyJhbGciOiJub25l|eyJ0eXAiOiJKV1QiLCJhbGciOiJub25l)/\"; sid:1;)\n"
+		/* no content: the pcre's literals alone select the rule */
+		"alert http any any -> any any (http.uri; pcre:\"/[?&](?:limit|size)=\\d{5,}/\"; sid:2;)\n"
+		/* a negated pcre is no gate */
+		"alert http any any -> any any (http.uri; content:\"/api\"; pcre:!\"/secret_token/\"; sid:3;)\n"
+		/* a relative pcre is one */
+		"alert http any any -> any any (http.uri; content:\"/api\"; "
+		"pcre:\"/^\\/v[0-9]+\\/admin_debug/R\"; sid:4;)\n");
+	struct mt_result r;
+	uint32_t nc = 0;
+
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(e->need[0], 0x7);   /* fast pattern + "Bearer" + the tokens */
+	CU_ASSERT_EQUAL(e->need[1], 0x2);   /* one gate, no fast pattern */
+	CU_ASSERT_EQUAL(e->need[2], 0x1);
+	CU_ASSERT_EQUAL(e->need[3], 0x3);
+	CU_ASSERT_EQUAL(e->n_always[0], 0);
+	/* the fast patterns of rules 1, 3 and 4 match, but only rule 3 has no
+	 * gate missing: it is the only candidate confirmed */
+	CU_ASSERT_EQUAL(gate_run(e, "/api/v1/x?limit=10", "Authorization: Basic eHl6", &nc, &r), 1);
+	CU_ASSERT_EQUAL(nc, 2); /* rule 3, and rule 2 whose "?limit=" matched */
+	CU_ASSERT(gate_hit(&r, 3));
+	/* every rule fires when its pcre does */
+	CU_ASSERT_EQUAL(gate_run(e, "/api/v2/admin_debug?size=123456",
+				 "Authorization: Bearer eyJhbGciOiJub25lIn0.e30.", &nc, &r), 4);
+	CU_ASSERT_EQUAL(nc, 4);
+	/* the negated pcre still vetoes */
+	CU_ASSERT_EQUAL(gate_run(e, "/api?secret_token=1", NULL, &nc, &r), 0);
+	CU_ASSERT_EQUAL(nc, 1);
+	/* gates survive the cache */
+	{
+		char dir[] = "/tmp/mt_gate_XXXXXX";
+		struct mt_engine_params p = {0};
+		struct mt_engine *e1, *e2;
+
+		CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+		p.cache_dir = dir;
+		e1 = tx_engine(&p, "alert http any any -> any any (http.uri; pcre:\"/[?&](?:limit|size)=\\d{5,}/\"; sid:2;)\n");
+		e2 = tx_engine(&p, "alert http any any -> any any (http.uri; pcre:\"/[?&](?:limit|size)=\\d{5,}/\"; sid:2;)\n");
+		CU_ASSERT_FATAL(e1 != NULL && e2 != NULL);
+		CU_ASSERT_FALSE(e1->from_cache);
+		CU_ASSERT_TRUE(e2->from_cache);
+		CU_ASSERT_EQUAL(e2->need[0], 0x2);
+		CU_ASSERT_EQUAL(gate_run(e2, "/x?size=99999", NULL, &nc, &r), 1);
+		CU_ASSERT_EQUAL(gate_run(e2, "/x?size=9999", NULL, &nc, &r), 0);
+		mt_engine_destroy(e1);
+		mt_engine_destroy(e2);
+		{
+			DIR *d = opendir(dir);
+			struct dirent *de;
+			char path[600];
+
+			while (d != NULL && (de = readdir(d)) != NULL) {
+				if (de->d_name[0] == '.')
+					continue;
+				snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+				unlink(path);
+			}
+			if (d != NULL)
+				closedir(d);
+			rmdir(dir);
+		}
+	}
+	mt_engine_destroy(e);
+}
+
 /* ---------- starter rules ---------- */
 
 static struct mt_engine *
@@ -1170,6 +1271,7 @@ main(void)
 	CU_add_test(su, "addresses", test_addresses);
 	CU_add_test(su, "to_client_addresses", test_to_client_addresses);
 	CU_add_test(su, "fast_pattern_grouping", test_fast_pattern_grouping);
+	CU_add_test(su, "gates", test_gates);
 	CU_add_test(su, "starter_rules", test_starter_rules);
 	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);
 	CU_add_test(su, "scratch_prepare", test_scratch_prepare);

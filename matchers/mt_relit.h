@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Required literals of a regular expression ("factors"): sets of strings
+ * such that every match of the expression contains at least one string of
+ * each set. The engine turns them into literal gates of the multi-pattern
+ * databases (mt_hs.c), so that a rule whose fast pattern is common but whose
+ * pcre is rare is not confirmed on every transaction.
+ *
+ * The analysis is conservative: any construct it does not understand
+ * (backreferences, lookarounds, large classes, unbounded optional parts)
+ * contributes no requirement, and an expression it cannot parse yields no
+ * factor at all. A factor is therefore always a necessary condition, never
+ * a guess. Build time only; allocates.
+ */
+#ifndef MT_RELIT_H
+#define MT_RELIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MT_RELIT_MAXLEN 48   /* bytes per literal */
+#define MT_RELIT_MAXSET 64   /* literals per factor */
+#define MT_RELIT_MINLEN 3    /* shortest literal of a factor */
+
+/** One factor: a match contains at least one of these strings. */
+struct mt_relit {
+	bool caseless;         /* compare without ASCII case (strings are lower case) */
+	uint16_t n;
+	uint8_t len[MT_RELIT_MAXSET];
+	uint8_t s[MT_RELIT_MAXSET][MT_RELIT_MAXLEN];
+};
+
+/**
+ * Extract up to @p max factors of @p re worth a gate, best first: factors
+ * whose every string is at least MT_RELIT_MINLEN bytes long.
+ *
+ * @param re       expression in Hyperscan/PCRE syntax (no delimiters)
+ * @param caseless the expression is compiled with HS_FLAG_CASELESS
+ * @param out      array of at least @p max factors
+ * @return number of factors written (0 when none is selective enough or
+ *         the expression is not understood), or -ENOMEM
+ */
+int mt_relit_factors(const char *re, bool caseless, struct mt_relit *out, int max);
+
+#endif
