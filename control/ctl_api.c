@@ -270,7 +270,7 @@ ctl_api_config_locked(struct ctl_api *api, json_t **out)
 		json_array_append_new(hp, json_integer(d->http_ports[i]));
 	*out = json_pack("{s:{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,"
 			 "s:{s:I,s:I,s:I,s:I,s:I},"
-			 "s:{s:I,s:I,s:b},s:{s:o,s:I,s:I,s:I,s:s},s:{s:I},s:{s:b}},"
+			 "s:{s:I,s:I,s:b,s:I},s:{s:o,s:I,s:I,s:I,s:s},s:{s:I},s:{s:b}},"
 			 "s:{s:o,s:o,s:s,s:s},"
 			 "s:{s:s,s:{s:b,s:s},s:{s:b,s:s},s:b,s:I,s:s},"
 			 "s:{s:b,s:s,s:o,s:s,s:o,s:s,s:I,s:I,s:I,s:I}}",
@@ -289,6 +289,7 @@ ctl_api_config_locked(struct ctl_api *api, json_t **out)
 		"timeout-udp", (json_int_t)d->flow_timeout_udp,
 		"reassembly", "flow-cap", (json_int_t)d->reasm_flow_cap,
 		"pool-buffers", (json_int_t)d->reasm_pool_bufs, "midstream", d->midstream,
+		"ttl-limit", (json_int_t)d->reasm_ttl_limit,
 		"http", "ports", hp, "sessions", (json_int_t)d->http_sessions,
 		"spill-size", (json_int_t)d->http_spill_size,
 		"spill-buffers", (json_int_t)d->http_spill_bufs,

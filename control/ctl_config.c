@@ -921,6 +921,8 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_K_UINT("dataplane.reassembly.pool-buffers", dp.reasm_pool_bufs, 64, 16777216,
 		   CFG_UNIT_NONE, 0, "8192"),
 	CFG_K_BOOL_F("dataplane.reassembly.midstream", dp.midstream, CFG_F_RUNTIME, "true"),
+	CFG_K_UINT("dataplane.reassembly.ttl-limit", dp.reasm_ttl_limit, 0, 255, CFG_UNIT_NONE,
+		   CFG_F_RUNTIME, "5"),
 	CFG_K_LIST_F("dataplane.http.ports", cfg_set_http_ports, CFG_F_RUNTIME, "a sequence of ports 1..65535"),
 	CFG_K_UINT("dataplane.http.sessions", dp.http_sessions, 64, 16777216, CFG_UNIT_NONE, 0,
 		   "16384"),

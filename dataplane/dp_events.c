@@ -46,6 +46,9 @@ static const struct mt_rule_info dp_event_rules[DP_EV__COUNT] = {
 	[DP_EV_TCP_OVERLAP_DIFF] = DP_EV_RULE(2400020,
 		"APIGUARD TCP anomaly: overlapping segment with different data (evasion)",
 		ev_t1027, ev_ta0005, 1),
+	[DP_EV_TCP_TTL_EVASION] = DP_EV_RULE(2400021,
+		"APIGUARD TCP anomaly: segment with a TTL far below the flow's "
+		"(insertion evasion)", ev_t1027, ev_ta0005, 1),
 	[DP_EV_IP_TINY_FRAG] = DP_EV_RULE(2400030,
 		"APIGUARD IP anomaly: tiny fragments (evasion), dropped",
 		ev_t1027, ev_ta0005, 1),

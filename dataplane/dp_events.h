@@ -2,8 +2,9 @@
 /**
  * @file
  * Engine events: anomalies the data plane itself detects (HTTP framing
- * that parsers disagree on, TCP segments that rewrite data), reported as
- * alerts like Suricata's stream and app-layer events. They matter because
+ * that parsers disagree on, TCP segments that rewrite data or may never
+ * reach the host), reported as alerts like Suricata's stream and
+ * app-layer events. They matter because
  * a signature can never see what the parser refused: a request-smuggling
  * attempt that llhttp rejects would otherwise pass silently.
  */
@@ -24,6 +25,7 @@ enum dp_event {
 	DP_EV_HTTP_OTHER,           /**< any other request parse error */
 	DP_EV_HTTP_OBS_FOLD,        /**< a folded header value */
 	DP_EV_TCP_OVERLAP_DIFF,     /**< overlapping segment with different data */
+	DP_EV_TCP_TTL_EVASION,      /**< segment with a TTL far below the flow's */
 	DP_EV_IP_TINY_FRAG,         /**< tiny non-final IP fragments */
 	DP_EV__COUNT
 };

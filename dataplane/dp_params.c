@@ -43,6 +43,9 @@ dp_params_defaults(struct dp_params *p)
 	p->reasm_pool_bufs = 8192;
 	/* Pick up flows that were open before start-up or a restart. */
 	p->midstream = true;
+	/* Snort's stream ttl_limit default: real TTLs of one flow direction
+	 * stay within a few hops; an insertion needs the junk to die first. */
+	p->reasm_ttl_limit = 5;
 
 	p->http_sessions = 16384;   /* ~4.6 KiB each: 75 MB per worker */
 	p->http_spill_size = 16384;

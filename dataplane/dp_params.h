@@ -70,6 +70,8 @@ struct dp_params {
 	uint32_t reasm_flow_cap;       /**< bytes held out of order per direction */
 	uint32_t reasm_pool_bufs;      /**< per worker, DP_TCP_SEG_DATA bytes each */
 	bool midstream;                /**< pick up flows already established */
+	uint8_t reasm_ttl_limit;       /**< ignore (inline: drop) TCP segments whose TTL is more
+					    than this below the flow direction's; 0 = off */
 	/* HTTP */
 	uint32_t http_sessions;        /**< per worker */
 	uint32_t http_spill_size;      /**< bytes per spill buffer (fields crossing segments) */

@@ -235,6 +235,7 @@ dp_worker_create(struct dp_plane *dp, uint16_t id, unsigned int lcore, char **er
 	mt_behav_worker_bind_stats(w->behav, &w->behav_stats);
 	w->tcp.flow_cap_bytes = p->reasm_flow_cap;
 	w->tcp.midstream = p->midstream;
+	w->tcp.ttl_limit = p->reasm_ttl_limit;
 	snprintf(name, sizeof(name), "ag_http_%u", id);
 	rc = dp_http_ctx_init(&w->http, name, p->http_sessions, p->http_spill_bufs,
 			      p->http_spill_size, socket, &dp_worker_http_ops);
@@ -822,6 +823,7 @@ static const struct dp_stat_field dp_tcp_fields[] = {
 	DP_STAT_FIELD(struct dp_tcp_counters, pool_exhausted),
 	DP_STAT_FIELD(struct dp_tcp_counters, midstream_pickups),
 	DP_STAT_FIELD(struct dp_tcp_counters, bad_seq),
+	DP_STAT_FIELD(struct dp_tcp_counters, ttl_evasion),
 };
 
 static const struct dp_stat_field dp_http_fields[] = {

@@ -497,27 +497,64 @@ note_fin(struct dp_tcp_ctx *ctx, struct dp_tcp_stream *s, uint32_t fin_seq)
 	return true;
 }
 
-void
+/*
+ * Is @p ttl more than ctx->ttl_limit below the direction's baseline? If
+ * not, the baseline rises to it. The baseline starts at the first packet
+ * seen in the direction (the SYN, or any packet of a flow picked up
+ * mid-stream) and only ever rises: a shorter route raises it, and a sender
+ * cannot lower it by sending its junk copy first. It is kept even with the
+ * check off, so turning the check on (a reload) covers existing flows.
+ */
+static bool
+ttl_too_low(const struct dp_tcp_ctx *ctx, struct dp_tcp_stream *s, uint8_t ttl)
+{
+	if (ctx->ttl_limit != 0 && s->ttl_base > ttl &&
+	    (uint32_t)(s->ttl_base - ttl) > ctx->ttl_limit)
+		return true;
+	if (ttl > s->ttl_base)
+		s->ttl_base = ttl;
+	return false;
+}
+
+enum dp_tcp_verdict
 dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
-	       uint8_t flags, uint32_t seq, uint32_t ack,
+	       uint8_t flags, uint32_t seq, uint32_t ack, uint8_t ttl,
 	       const uint8_t *p, uint32_t len, void *arg)
 {
 	struct dp_tcp_stream *s;
 	uint32_t data_seq = seq;
 
 	if (dir != 0 && dir != 1)
-		return;
+		return DP_TCP_PASS;
 	if (p == NULL)
 		len = 0;
 	if (len > 0)
 		ctx->cnt.segments++;
 	if (c->state == DP_TCP_CLOSED)
-		return;
+		return DP_TCP_PASS;
 	s = &c->s[dir];
+
+	if (ttl_too_low(ctx, s, ttl)) {
+		/*
+		 * It may expire before the receiver (low-TTL insertion), so
+		 * none of it is used: not its bytes, not its SYN, FIN or RST
+		 * (a reset that dies on the way must not end inspection), not
+		 * its ACK. One that changes the stream is to be dropped: then
+		 * the receiver never gets it either, whatever its real hop
+		 * count, and what it reads is what we inspected. A bare ACK
+		 * changes nothing the receiver reads and passes.
+		 */
+		ctx->cnt.ttl_evasion++;
+		if (len == 0 && !(flags & (DP_TCP_SYN | DP_TCP_FIN | DP_TCP_RST)))
+			return DP_TCP_PASS;
+		if (c->ttl_refused < UINT8_MAX)
+			c->ttl_refused++;
+		return DP_TCP_DROP_TTL;
+	}
 
 	if (flags & DP_TCP_RST) {
 		handle_rst(ctx, c, dir, flags, seq, ack, arg);
-		return;
+		return DP_TCP_PASS;
 	}
 
 	if (flags & DP_TCP_SYN) {
@@ -527,7 +564,7 @@ dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 			s->started = 1;
 		} else if (!s->midstream && seq != s->isn) {
 			ctx->cnt.bad_seq++;         /* another ISN: not this connection */
-			return;
+			return DP_TCP_PASS;
 		}
 		if (flags & DP_TCP_ACK) {
 			if (c->state < DP_TCP_SYN_RECV)
@@ -562,7 +599,7 @@ dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 	if ((flags & DP_TCP_FIN) && !s->fin_delivered) {
 		if (seq_diff(data_seq + len, s->next_seq) > DP_TCP_MAX_DISTANCE) {
 			ctx->cnt.bad_seq++;
-			return;
+			return DP_TCP_PASS;
 		}
 		if (note_fin(ctx, s, data_seq + len) && c->state < DP_TCP_CLOSING)
 			c->state = DP_TCP_CLOSING;
@@ -570,11 +607,12 @@ dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 	if (len > 0)
 		stream_data(ctx, c, dir, data_seq, p, len, arg);
 	check_fin(ctx, c, dir, arg);
-	return;
+	return DP_TCP_PASS;
 
 ack_only:
 	if (flags & DP_TCP_ACK)
 		ack_advance(ctx, c, dir ^ 1, ack, arg);
+	return DP_TCP_PASS;
 }
 
 void

@@ -14,6 +14,11 @@
  * carries different bytes is counted in overlap_diff (an evasion signal);
  * only the bytes that fill a hole are taken from the new segment.
  *
+ * Insertion defence (TTL): each direction keeps the highest IPv4 TTL / IPv6
+ * hop limit seen. A segment more than ctx->ttl_limit below it could expire
+ * between us and the receiver (the low-TTL "insertion" of Ptacek & Newsham),
+ * so it never reaches reassembly and the caller is told to drop it.
+ *
  * Threading: everything here is called from the owning worker only.
  * Hot path: no heap allocation, no logging, no blocking.
  */
@@ -42,6 +47,7 @@ struct dp_tcp_stream {
 	uint8_t fin_seen;           /**< FIN received (its seq in fin_seq) */
 	uint8_t fin_delivered;      /**< end of stream reported to the callback */
 	uint8_t midstream;          /**< picked up without a SYN */
+	uint8_t ttl_base;           /**< highest TTL / hop limit accepted (0: none yet) */
 	uint32_t fin_seq;
 	struct dp_tcp_seg *ooo;     /**< sorted by seq, non-overlapping */
 };
@@ -60,6 +66,18 @@ enum dp_tcp_state {
 struct dp_tcp_conn {
 	struct dp_tcp_stream s[2];
 	uint8_t state;              /**< enum dp_tcp_state */
+	uint8_t ttl_refused;        /**< segments answered DP_TCP_DROP_TTL (saturates at 255) */
+};
+
+/**
+ * What the caller should do with a segment it can still drop (inline).
+ * Other recommendations (pool_exhausted, overlap_diff) are read from the
+ * counters; see docs/TCP.md.
+ */
+enum dp_tcp_verdict {
+	DP_TCP_PASS = 0,        /**< forward */
+	DP_TCP_DROP_TTL,        /**< TTL far below the direction's: not reassembled,
+				     must not reach the receiver either */
 };
 
 /** Callbacks into the layer above (HTTP). @p arg is the caller's cookie. */
@@ -87,6 +105,8 @@ struct dp_tcp_counters {
 	uint64_t pool_exhausted;    /**< global buffer pool empty */
 	uint64_t midstream_pickups;
 	uint64_t bad_seq;           /**< segments far outside the window, ignored */
+	uint64_t ttl_evasion;       /**< segments whose TTL is more than ttl_limit below
+				         the direction's baseline, ignored */
 };
 
 /** Per-worker reassembly context. */
@@ -94,6 +114,9 @@ struct dp_tcp_ctx {
 	struct rte_mempool *seg_pool;   /**< buffers of DP_TCP_SEG_DATA bytes */
 	uint32_t flow_cap_bytes;        /**< most out-of-order bytes held per direction */
 	bool midstream;                 /**< pick up flows without a SYN */
+	/** Ignore segments whose TTL / hop limit is more than this below the
+	 * direction's baseline (0: no check). Snort's stream ttl_limit. */
+	uint8_t ttl_limit;
 	struct dp_tcp_ops ops;
 	struct dp_tcp_counters cnt;
 };
@@ -122,15 +145,19 @@ void dp_tcp_conn_init(struct dp_tcp_conn *c);
  * @param flags TCP flags
  * @param seq   sequence number (host order)
  * @param ack   acknowledgement number (host order)
+ * @param ttl   IPv4 TTL or IPv6 hop limit of the packet
  * @param p     payload (may be NULL when len == 0)
  * @param len   payload length
  * @param arg   cookie passed to the callbacks
+ * @return DP_TCP_DROP_TTL for a segment refused for its TTL that carries
+ *         payload, SYN, FIN or RST (a bare ACK refused for its TTL is only
+ *         counted: DP_TCP_PASS); DP_TCP_PASS otherwise.
  *
  * Callbacks run synchronously, in stream order, before this returns.
  */
-void dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
-		    uint8_t flags, uint32_t seq, uint32_t ack,
-		    const uint8_t *p, uint32_t len, void *arg);
+enum dp_tcp_verdict dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
+				   uint8_t flags, uint32_t seq, uint32_t ack, uint8_t ttl,
+				   const uint8_t *p, uint32_t len, void *arg);
 
 /**
  * Give up on every hole and deliver what is buffered (flow timeout or end

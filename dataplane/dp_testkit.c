@@ -181,6 +181,7 @@ dp_tk_worker_create(struct dp_testkit *k, char **err)
 	}
 	w->tcp.flow_cap_bytes = p->reasm_flow_cap;
 	w->tcp.midstream = p->midstream;
+	w->tcp.ttl_limit = p->reasm_ttl_limit;
 	if (k->p.behav) {
 		w->behav = mt_behav_worker_create(&k->p.behav_params);
 		k->behav = w->behav;

@@ -783,6 +783,7 @@ dp_worker_tcp(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
 	int src_is_lo, created, dir;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	uint64_t ovl, pool_ex;
+	enum dp_tcp_verdict tv;
 
 	if (w->p->checksum == DP_CSUM_ALL || (w->p->checksum == DP_CSUM_AUTO && sh->csum_check)) {
 		if (dp_pkt_verify_csum(frame, &pk) != 0) {
@@ -830,8 +831,19 @@ dp_worker_tcp(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
 	w->cur_verdict = MT_ACT_NONE;
 	ovl = w->tcp.cnt.overlap_diff;
 	pool_ex = w->tcp.cnt.pool_exhausted;
-	dp_tcp_segment(&w->tcp, &f->tcp, dir, pk.tcp_flags, pk.seq, pk.ack,
-		       frame + pk.payload_off, pk.payload_len, w);
+	tv = dp_tcp_segment(&w->tcp, &f->tcp, dir, pk.tcp_flags, pk.seq, pk.ack, pk.ttl,
+			    frame + pk.payload_off, pk.payload_len, w);
+	if (tv == DP_TCP_DROP_TTL) {
+		/* TTL far below the flow's (docs/TCP.md "Insertion: low TTL"):
+		 * reassembly ignored the segment, so the host must not get it
+		 * either, in case it would have arrived after all. A real
+		 * sender retransmits; the flow is reported once, on the first
+		 * such segment. */
+		if (f->tcp.ttl_refused == 1)
+			dp_emit_event(w, dir, DP_EV_TCP_TTL_EVASION);
+		w->cnt.drop_ttl++;
+		w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
+	}
 	if (w->tcp.cnt.overlap_diff != ovl) {
 		/* Bytes that differ from what we already hold (first copy wins
 		 * here): forwarding them could let the end host see a stream we
@@ -1137,7 +1149,7 @@ dp_worker_csum_auto(struct dp_worker *w)
  * A new generation may carry new run-time settings (configuration
  * reload). Applied between bursts, so a packet sees one set of settings;
  * flows keep their state, only their class timeouts and the reassembly
- * cap change.
+ * cap and TTL limit change.
  */
 static void
 dp_worker_apply_params(struct dp_worker *w)
@@ -1155,6 +1167,7 @@ dp_worker_apply_params(struct dp_worker *w)
 	w->p = p;
 	w->tcp.flow_cap_bytes = p->reasm_flow_cap;
 	w->tcp.midstream = p->midstream;
+	w->tcp.ttl_limit = p->reasm_ttl_limit;
 	{
 		uint32_t timeouts[DP_FLOW__CLASSES] = {
 			[DP_FLOW_NEW] = p->flow_timeout_new,

@@ -16,9 +16,10 @@ TCP/IP modes (Ptacek & Newsham 1998; Novak & Sturges 2007):
                     segment (--variant real-first, default) or before it
                     (junk-first: a real stack keeps the junk)
   ipfrag            IPv4 fragments of the TCP segments (--frag-size, 24)
-  ttl               a junk copy of each segment with a low TTL (--ttl, 1)
-                    sent first: it dies before the server, a sensor that does
-                    not model hop distance keeps it
+  ttl               a junk copy of each segment with a low TTL (--ttl, 1; or
+                    --ttl-below N: N below the segment's own TTL) sent first:
+                    it dies before the server, a sensor that does not model
+                    hop distance keeps it
   badcsum           a junk copy of each segment with a bad TCP checksum sent
                     first: the server drops it
 HTTP modes (HTTP-Evader style; they rewrite the client byte stream and
@@ -321,7 +322,8 @@ def tcp_mode(mode, p, n, args, rng):
     if mode == "ipfrag":
         return [p.copy(frag=args.frag_size)]
     if mode == "ttl":
-        return [p.copy(payload=junk_of(p.payload), ttl=args.ttl), p]
+        ttl = args.ttl if args.ttl_below is None else max(p.ttl - args.ttl_below, 0)
+        return [p.copy(payload=junk_of(p.payload), ttl=ttl), p]
     if mode == "badcsum":
         return [p.copy(payload=junk_of(p.payload), bad_csum=True), p]
     raise ValueError(mode)
@@ -564,6 +566,8 @@ def main():
     ap.add_argument("--dirs", default="client", choices=["client", "both"])
     ap.add_argument("--frag-size", type=int, default=24)
     ap.add_argument("--ttl", type=int, default=1)
+    ap.add_argument("--ttl-below", type=int, default=None,
+                    help="ttl mode: junk TTL this far below the segment's own (instead of --ttl)")
     ap.add_argument("--double", action="store_true")
     ap.add_argument("--method-case", action="store_true")
     args = ap.parse_args()

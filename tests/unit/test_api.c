@@ -591,6 +591,8 @@ test_config_and_openapi(void)
 								 "tls-key")), "********");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(out, "rest"),
 								 "listen")), "127.0.0.1:8088");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(json_object_get(out,
+		"dataplane"), "reassembly"), "ttl-limit")), 5);
 	{
 		char *s = json_dumps(out, 0);
 

@@ -106,6 +106,7 @@ test_dp_defaults(void)
 	CU_ASSERT_EQUAL(p.reasm_flow_cap, 256 * 1024);
 	CU_ASSERT_EQUAL(p.reasm_pool_bufs, 8192);
 	CU_ASSERT_TRUE(p.midstream);
+	CU_ASSERT_EQUAL(p.reasm_ttl_limit, 5);
 	CU_ASSERT_EQUAL(p.http_sessions, 16384);
 	CU_ASSERT_EQUAL(p.http_spill_size, 16384);
 	CU_ASSERT_EQUAL(p.http_spill_bufs, 1024);
@@ -206,6 +207,7 @@ static const char full_yaml[] =
 	"    flow-cap: 1MiB\n"
 	"    pool-buffers: 4096\n"
 	"    midstream: false\n"
+	"    ttl-limit: 0\n"
 	"  http:\n"
 	"    ports: [80, 8080, 443]\n"
 	"    sessions: 1024\n"
@@ -278,6 +280,7 @@ test_full_file(void)
 	CU_ASSERT_EQUAL(c.dp.reasm_flow_cap, 1024 * 1024);
 	CU_ASSERT_EQUAL(c.dp.reasm_pool_bufs, 4096);
 	CU_ASSERT_FALSE(c.dp.midstream);
+	CU_ASSERT_EQUAL(c.dp.reasm_ttl_limit, 0);
 	CU_ASSERT_EQUAL(c.dp.http_ports[0], 80);
 	CU_ASSERT_EQUAL(c.dp.http_ports[1], 8080);
 	CU_ASSERT_EQUAL(c.dp.http_ports[2], 443);
@@ -469,6 +472,9 @@ test_out_of_range(void)
 		    "(allowed: 4KiB..1GiB)");
 	EXPECT_ERR1("dataplane:\n  reassembly:\n    flow-cap: 17179869184GiB\n",
 		    "dataplane.reassembly.flow-cap: value \"17179869184GiB\" out of range");
+	EXPECT_ERR1("dataplane:\n  reassembly:\n    ttl-limit: 256\n",
+		    "t.yaml:3: dataplane.reassembly.ttl-limit: value 256 out of range "
+		    "(allowed: 0..255)");
 	EXPECT_ERR1("dataplane:\n  ring-size: 1000\n",
 		    "t.yaml:2: dataplane.ring-size: value 1000 is not a power of two "
 		    "(allowed: 64..1048576, a power of two)");
@@ -763,7 +769,7 @@ test_reload_diff(void)
 	char *err = NULL;
 	size_t n, i;
 	bool seen_policy = false, seen_flows = false, seen_vars = false, seen_files = false,
-	     seen_hp = false, seen_port = false;
+	     seen_hp = false, seen_port = false, seen_ttl = false;
 
 	ctl_config_defaults(&run);
 	ctl_config_defaults(&next);
@@ -772,13 +778,14 @@ test_reload_diff(void)
 			     "  exception-policy: drop\n"
 			     "  flows: { max: 131072, timeout-established: 60s }\n"
 			     "  http: { ports: [80, 8080] }\n"
+			     "  reassembly: { ttl-limit: 0 }\n"
 			     "  ports:\n    - { name: net_null0, peer: net_null0 }\n"
 			     "rules:\n  files: [a.rules]\n  vars: { HOME_NET: \"[198.18.0.0/15]\" }\n"
 			     "rest: { max-body: 64KiB, listen: \"127.0.0.1:9999\" }\n",
 			     &next, &err), 0);
 	free(err);
 	n = ctl_config_diff(&run, &next, ch, 16);
-	CU_ASSERT_EQUAL(n, 9);
+	CU_ASSERT_EQUAL(n, 10);
 	for (i = 0; i < n && i < 16; i++) {
 		if (strcmp(ch[i].path, "dataplane.exception-policy") == 0) {
 			seen_policy = true;
@@ -800,6 +807,9 @@ test_reload_diff(void)
 		} else if (strcmp(ch[i].path, "dataplane.ports") == 0) {
 			seen_port = true;
 			CU_ASSERT_FALSE(ch[i].runtime);
+		} else if (strcmp(ch[i].path, "dataplane.reassembly.ttl-limit") == 0) {
+			seen_ttl = true;
+			CU_ASSERT_TRUE(ch[i].runtime);
 		} else if (strcmp(ch[i].path, "rest.max-body") == 0) {
 			CU_ASSERT_TRUE(ch[i].runtime);
 		} else if (strcmp(ch[i].path, "rest.listen") == 0) {
@@ -809,14 +819,16 @@ test_reload_diff(void)
 			CU_FAIL("unexpected change");
 		}
 	}
-	CU_ASSERT_TRUE(seen_policy && seen_flows && seen_vars && seen_files && seen_hp && seen_port);
+	CU_ASSERT_TRUE(seen_policy && seen_flows && seen_vars && seen_files && seen_hp && seen_port &&
+		       seen_ttl);
 	/* A short output array still counts every change. */
-	CU_ASSERT_EQUAL(ctl_config_diff(&run, &next, ch, 2), 9);
+	CU_ASSERT_EQUAL(ctl_config_diff(&run, &next, ch, 2), 10);
 
 	merged = run;
 	ctl_config_merge_runtime(&merged, &next);
 	CU_ASSERT_EQUAL(merged.dp.fail_policy, DP_FAIL_CLOSED);
 	CU_ASSERT_EQUAL(merged.dp.flow_timeout_est, 60);
+	CU_ASSERT_EQUAL(merged.dp.reasm_ttl_limit, 0);
 	CU_ASSERT_EQUAL(merged.dp.http_ports[0], 80);
 	CU_ASSERT_EQUAL(merged.dp.http_ports[1], 8080);
 	CU_ASSERT_EQUAL(merged.n_rule_files, 1);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TCP reassembly suite. Runs without hugepages (EAL --no-huge: the buffer
- * pool is an rte_mempool) and under ASan/UBSan.
+ * pool is an rte_mempool) and under ASan/UBSan. The TTL tests end with the
+ * real worker path (dp_testkit), for the drop, the event and IPv6.
  *
  * A recording callback rebuilds each direction's stream, marking the bytes
  * reported as gaps, and flags protocol violations (zero-length data, data
@@ -19,6 +20,9 @@
 #include <rte_errno.h>
 #include <rte_mempool.h>
 
+#include "dp_plane.h"
+#include "dp_testkit.h"
+#include "dp_worker.h"
 #include "tu_eal.h"
 
 #define REC_MAX (128 * 1024)
@@ -98,7 +102,12 @@ rec_eof(void *arg, int dir)
 	rec_log(dir, 'e');
 }
 
-/* Fresh recorder and counters; the default pool, cap and midstream on. */
+/* The TTL seg() sends: one value, so the TTL check (on, at the default
+ * limit) stays quiet outside the tests that vary it. */
+#define TTL_SAME 64
+
+/* Fresh recorder and counters; the default pool, cap, TTL limit and
+ * midstream on. */
 static void
 reset(struct dp_tcp_conn *c)
 {
@@ -107,14 +116,22 @@ reset(struct dp_tcp_conn *c)
 	ctx.seg_pool = pool;
 	ctx.flow_cap_bytes = 256 * 1024;
 	ctx.midstream = true;
+	ctx.ttl_limit = 5;
 	dp_tcp_conn_init(c);
+}
+
+static enum dp_tcp_verdict
+seg_ttl(struct dp_tcp_conn *c, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
+	uint8_t ttl, const void *p, uint32_t len)
+{
+	return dp_tcp_segment(&ctx, c, dir, flags, seq, ack, ttl, p, len, &R);
 }
 
 static void
 seg(struct dp_tcp_conn *c, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
     const void *p, uint32_t len)
 {
-	dp_tcp_segment(&ctx, c, dir, flags, seq, ack, p, len, &R);
+	CU_ASSERT_EQUAL(seg_ttl(c, dir, flags, seq, ack, TTL_SAME, p, len), DP_TCP_PASS);
 }
 
 /* Deterministic payload: distinct bytes so a misplaced byte shows. */
@@ -1060,6 +1077,323 @@ test_guard_page(void)
 	munmap(m, (size_t)pg * 2);
 }
 
+/* ---- insertion defence: TTL far below the direction's ---- */
+
+/* The SYN sets the baseline; a copy that would expire before the server is
+ * not reassembled (and is to be dropped), the real copy after it is. */
+static void
+test_ttl_insertion(void)
+{
+	struct dp_tcp_conn c;
+
+	reset(&c);
+	seg_ttl(&c, 0, DP_TCP_SYN, 1000, 0, 64, NULL, 0);
+	seg_ttl(&c, 1, DP_TCP_SYN | DP_TCP_ACK, 5000, 1001, 60, NULL, 0);
+	seg_ttl(&c, 0, DP_TCP_ACK, 1001, 5001, 64, NULL, 0);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
+	CU_ASSERT_EQUAL(c.s[1].ttl_base, 60);
+	/* the junk copy, TTL 1: nothing delivered, nothing held, baseline kept */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_PSH, 1001, 5001, 1, "GET /junk", 9),
+			DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1020, 5001, 1, "ahead", 5), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(R.len[0], 0);
+	CU_ASSERT_EQUAL(c.s[0].next_seq, 1001);
+	CU_ASSERT_EQUAL(c.s[0].ooo_bytes, 0);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 2);
+	CU_ASSERT_EQUAL(ctx.cnt.segments, 2);       /* still seen */
+	CU_ASSERT_EQUAL(c.ttl_refused, 2);
+	/* the real copy is the one inspected: no retransmission, no overlap */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_PSH, 1001, 5001, 64, "GET /real", 9),
+			DP_TCP_PASS);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /real", 9));
+	CU_ASSERT_EQUAL(ctx.cnt.retransmissions + ctx.cnt.overlaps, 0);
+	/* exactly ttl_limit below is normal variation; one more is not */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1010, 5001, 59, "?a=1", 4), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1014, 5001, 58, "junk", 4), DP_TCP_DROP_TTL);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /real?a=1", 13));
+	/* each direction has its own baseline: the server's is 60 */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5001, 1014, 54, "HTTP", 4), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5001, 1014, 55, "HTTP", 4), DP_TCP_PASS);
+	CU_ASSERT(stream_is(1, (const uint8_t *)"HTTP", 4));
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 4);
+	CU_ASSERT_EQUAL(c.ttl_refused, 4);
+	check_clean(&c);
+}
+
+/* A low-TTL RST, FIN or SYN changes no state (a reset that dies on the way
+ * must not end inspection); a low-TTL bare ACK passes, its ACK unused. */
+static void
+test_ttl_control_segments(void)
+{
+	struct dp_tcp_conn c;
+
+	reset(&c);
+	seg(&c, 0, DP_TCP_SYN, 1000, 0, NULL, 0);
+	seg(&c, 1, DP_TCP_SYN | DP_TCP_ACK, 5000, 1001, NULL, 0);
+	seg(&c, 0, DP_TCP_ACK, 1001, 5001, "abc", 3);
+	/* at rcv_nxt, so the RST would be accepted with a normal TTL */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_RST, 1004, 0, 1, NULL, 0), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_RST | DP_TCP_ACK, 5001, 1004, 1, NULL, 0),
+			DP_TCP_DROP_TTL);
+	CU_ASSERT_NOT_EQUAL(c.state, DP_TCP_CLOSED);
+	CU_ASSERT_EQUAL(R.eofs[0] + R.eofs[1], 0);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_FIN, 1004, 5001, 1, NULL, 0),
+			DP_TCP_DROP_TTL);
+	CU_ASSERT_FALSE(c.s[0].fin_seen);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_SYN, 777, 0, 1, NULL, 0), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(ctx.cnt.bad_seq, 0);
+	CU_ASSERT_EQUAL(c.ttl_refused, 4);
+	/* bytes behind a hole; a low-TTL ACK past it gives nothing up */
+	seg(&c, 0, DP_TCP_ACK, 1010, 5001, "wxyz", 4);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5001, 1014, 1, NULL, 0), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(R.ngaps[0], 0);
+	CU_ASSERT_EQUAL(c.s[0].next_seq, 1004);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 5);
+	CU_ASSERT_EQUAL(c.ttl_refused, 4);           /* the ACK is not one to drop */
+	/* the same ACK at the flow's TTL does */
+	seg(&c, 1, DP_TCP_ACK, 5001, 1014, NULL, 0);
+	CU_ASSERT_EQUAL(R.ngaps[0], 1);
+	CU_ASSERT_EQUAL(R.gap_len[0][0], 6);
+	CU_ASSERT_EQUAL(R.len[0], 13);
+	/* and a real RST still ends the connection */
+	seg(&c, 0, DP_TCP_RST, 1014, 0, NULL, 0);
+	CU_ASSERT_EQUAL(c.state, DP_TCP_CLOSED);
+	CU_ASSERT_EQUAL(R.eofs[0] + R.eofs[1], 2);
+	check_clean(&c);
+}
+
+/* The baseline is the highest TTL seen: it rises with a shorter route, and
+ * a junk SYN sent before the real one cannot seed it low. */
+static void
+test_ttl_baseline_rises(void)
+{
+	struct dp_tcp_conn c;
+
+	reset(&c);
+	seg_ttl(&c, 0, DP_TCP_SYN, 0, 0, 50, NULL, 0);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 45, "a", 1), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 50);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 2, 0, 58, "b", 1), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 58);
+	/* 52 was within 5 of 50; it is not within 5 of 58 */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 3, 0, 52, "x", 1), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 3, 0, 53, "c", 1), DP_TCP_PASS);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"abc", 3));
+	check_clean(&c);
+
+	reset(&c);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_SYN, 0, 0, 1, NULL, 0), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 1);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_SYN, 0, 0, 64, NULL, 0), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 1, "junk", 4), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(R.len[0], 0);
+	/* the extremes: 255 against 0 */
+	reset(&c);
+	seg_ttl(&c, 0, DP_TCP_SYN, 0, 0, 255, NULL, 0);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 0, "junk", 4), DP_TCP_DROP_TTL);
+	ctx.ttl_limit = 255;
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 0, "real", 4), DP_TCP_PASS);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"real", 4));
+	check_clean(&c);
+}
+
+/* ttl_limit 0: no check (first copy wins, the junk is inspected); the
+ * baseline is still kept, so turning the check on covers the flow. */
+static void
+test_ttl_limit_off(void)
+{
+	struct dp_tcp_conn c;
+
+	reset(&c);
+	ctx.ttl_limit = 0;
+	seg_ttl(&c, 0, DP_TCP_SYN, 1000, 0, 64, NULL, 0);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 0, 1, "GET /junk", 9), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 0, 64, "GET /real", 9), DP_TCP_PASS);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /junk", 9));
+	CU_ASSERT_EQUAL(ctx.cnt.retransmissions, 1);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 0);
+	CU_ASSERT_EQUAL(c.ttl_refused, 0);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
+	ctx.ttl_limit = 5;                          /* a reload turns it on */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1010, 0, 1, "more", 4), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(R.len[0], 9);
+	check_clean(&c);
+}
+
+/* Without a SYN, the first packet of each direction sets its baseline, a
+ * bare ACK included (it does not start the stream). */
+static void
+test_ttl_midstream(void)
+{
+	struct dp_tcp_conn c;
+
+	reset(&c);
+	seg_ttl(&c, 1, DP_TCP_ACK, 70000, 5000, 120, NULL, 0);
+	CU_ASSERT_FALSE(c.s[1].started);
+	CU_ASSERT_EQUAL(c.s[1].ttl_base, 120);
+	/* refused: it does not pick the direction up either */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 70000, 5000, 100, "HTTP/1.1", 8),
+			DP_TCP_DROP_TTL);
+	CU_ASSERT_FALSE(c.s[1].started);
+	CU_ASSERT_EQUAL(ctx.cnt.midstream_pickups, 0);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_PSH, 5000, 70000, 47, "POST /x", 7),
+			DP_TCP_PASS);
+	CU_ASSERT(c.s[0].started && c.s[0].midstream);
+	CU_ASSERT_EQUAL(c.s[0].ttl_base, 47);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 5007, 70000, 41, "junk", 4), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 5007, 70000, 42, " HTTP", 5), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 70000, 5012, 118, "HTTP/1.1", 8), DP_TCP_PASS);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"POST /x HTTP", 12));
+	CU_ASSERT(stream_is(1, (const uint8_t *)"HTTP/1.1", 8));
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 2);
+	check_clean(&c);
+}
+
+/* ---- the worker: IPv4 TTL and IPv6 hop limit, drop and event ---- */
+
+static unsigned int ttl_events;
+
+static void
+count_ttl_event(void *arg, const struct dp_alert *a)
+{
+	(void)arg;
+	if (a->rule != NULL && a->rule->sid == 2400021 && a->rule->n_techniques == 1 &&
+	    strcmp(a->rule->techniques[0], "T1027") == 0)
+		ttl_events++;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/*
+ * Ethernet + IPv4 or IPv6 + TCP (no options) between 10.0.0.1 / fd00::1
+ * port 40000 (client) and 10.0.0.2 / fd00::2 port 80. Checksums are left
+ * zero: the kit does not validate them. @return the frame length.
+ */
+static uint32_t
+tcp_frame(uint8_t *f, bool v6, bool from_client, uint8_t ttl, uint8_t flags,
+	  uint32_t seq, uint32_t ack, const char *payload)
+{
+	uint32_t plen = payload != NULL ? (uint32_t)strlen(payload) : 0, l3 = 14, l4;
+	uint8_t a[16] = { 0 }, b[16] = { 0 };
+	uint8_t *src = from_client ? a : b, *dst = from_client ? b : a;
+
+	memset(f, 0, 14);
+	f[0] = 0x02;
+	f[6] = 0x02;
+	f[11] = 1;
+	if (v6) {
+		a[0] = b[0] = 0xfd;
+		a[15] = 1;
+		b[15] = 2;
+		put16(f + 12, 0x86dd);
+		memset(f + l3, 0, 40);
+		f[l3] = 0x60;
+		put16(f + l3 + 4, (uint16_t)(20 + plen));
+		f[l3 + 6] = 6;                          /* next header: TCP */
+		f[l3 + 7] = ttl;                        /* hop limit */
+		memcpy(f + l3 + 8, src, 16);
+		memcpy(f + l3 + 24, dst, 16);
+		l4 = l3 + 40;
+	} else {
+		a[0] = b[0] = 10;
+		a[3] = 1;
+		b[3] = 2;
+		put16(f + 12, 0x0800);
+		memset(f + l3, 0, 20);
+		f[l3] = 0x45;
+		put16(f + l3 + 2, (uint16_t)(20 + 20 + plen));
+		f[l3 + 8] = ttl;
+		f[l3 + 9] = 6;
+		memcpy(f + l3 + 12, src, 4);
+		memcpy(f + l3 + 16, dst, 4);
+		l4 = l3 + 20;
+	}
+	memset(f + l4, 0, 20);
+	put16(f + l4, from_client ? 40000 : 80);
+	put16(f + l4 + 2, from_client ? 80 : 40000);
+	put32(f + l4 + 4, seq);
+	put32(f + l4 + 8, ack);
+	f[l4 + 12] = 0x50;
+	f[l4 + 13] = flags;
+	put16(f + l4 + 14, 65535);
+	memcpy(f + l4 + 20, payload != NULL ? payload : "", plen);
+	return l4 + 20 + plen;
+}
+
+static int
+kit_tcp(struct dp_testkit *k, bool v6, bool from_client, uint8_t ttl, uint8_t flags,
+	uint32_t seq, uint32_t ack, const char *payload)
+{
+	uint8_t f[256];
+	uint32_t n = tcp_frame(f, v6, from_client, ttl, flags, seq, ack, payload);
+
+	return dp_testkit_frame(k, f, n, from_client ? 0 : 1);
+}
+
+/* Inline: the low-TTL junk copy is dropped, the flow reported once
+ * (2400021, T1027), the real copy forwarded; a low-TTL RST is dropped and
+ * does not end the flow; a low-TTL bare ACK passes. IPv4 and IPv6. */
+static void
+test_ttl_worker_drop_and_event(void)
+{
+	static const char junk[] = "GET /junk HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char real[] = "GET /real HTTP/1.1\r\nHost: a\r\n\r\n";
+	const uint32_t n = sizeof(real) - 1, cs = 1000, ss = 9000;
+	struct dp_testkit_params p;
+	struct dp_testkit *k;
+	struct dp_worker *w;
+	char *err = NULL;
+	int v6;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		dp_testkit_params_defaults(&p);
+		p.behav = false;
+		p.alert_cb = count_ttl_event;
+		k = dp_testkit_create(v6 ? "ttl6" : "ttl4", &p, &err);
+		if (k == NULL)
+			fprintf(stderr, "\ndp_testkit_create: %s\n", err ? err : "?");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+		w = dp_testkit_worker(k);
+		ttl_events = 0;
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 64, DP_TCP_SYN, cs, 0, NULL), 1);
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, false, 64, DP_TCP_SYN | DP_TCP_ACK, ss, cs + 1, NULL), 1);
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 64, DP_TCP_ACK, cs + 1, ss + 1, NULL), 1);
+		/* two junk copies that would expire on the way: dropped, one event */
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 1, DP_TCP_ACK | DP_TCP_PSH, cs + 1, ss + 1, junk), 0);
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 58, DP_TCP_ACK | DP_TCP_PSH, cs + 1, ss + 1, junk), 0);
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 61, DP_TCP_ACK | DP_TCP_PSH, cs + 1, ss + 1, real), 1);
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 1, DP_TCP_ACK, cs + 1 + n, ss + 1, NULL), 1);
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, false, 1, DP_TCP_RST | DP_TCP_ACK, ss + 1, cs + 1 + n,
+					NULL), 0);
+		/* the flow lives on: the response is still reassembled */
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, false, 64, DP_TCP_ACK | DP_TCP_PSH, ss + 1, cs + 1 + n,
+					"HTTP/1.1 204 No Content\r\n\r\n"), 1);
+		CU_ASSERT_EQUAL(w->cnt.drop_ttl, 3);
+		CU_ASSERT_EQUAL(w->tcp.cnt.ttl_evasion, 4);
+		CU_ASSERT_EQUAL(w->tcp.cnt.bytes_in_order, n + 27);
+		CU_ASSERT_EQUAL(w->http.cnt.requests, 1);
+		CU_ASSERT_EQUAL(w->http.cnt.responses, 1);
+		CU_ASSERT_EQUAL(w->cnt.events, 1);
+		dp_testkit_flush(k);
+		CU_ASSERT_EQUAL(ttl_events, 1);
+		dp_testkit_destroy(k);
+	}
+}
+
 static void
 test_pool_create_errors(void)
 {
@@ -1124,5 +1458,12 @@ main(void)
 	CU_add_test(s, "release returns buffers", test_release_returns_buffers);
 	CU_add_test(s, "guard page after payloads", test_guard_page);
 	CU_add_test(s, "pool creation errors", test_pool_create_errors);
+	CU_add_test(s, "TTL: insertion copy refused, real copy reassembled", test_ttl_insertion);
+	CU_add_test(s, "TTL: low RST, FIN, SYN refused, bare ACK passes", test_ttl_control_segments);
+	CU_add_test(s, "TTL: the baseline rises", test_ttl_baseline_rises);
+	CU_add_test(s, "TTL: limit 0 turns the check off", test_ttl_limit_off);
+	CU_add_test(s, "TTL: mid-stream baseline from the first packet", test_ttl_midstream);
+	CU_add_test(s, "TTL: worker drops and reports once (IPv4, IPv6)",
+		    test_ttl_worker_drop_and_event);
 	return tu_run_all();
 }
