@@ -17,6 +17,7 @@ import hashlib
 import math
 import os
 import struct
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -148,6 +149,10 @@ def rules():
             put("fuzz_rules", r.encode())
             n += 1
         put("fuzz_rules", "".join(rules[:3]).encode())
+        # the pcres as written (fuzz_relit): every 4th of each file
+        for r in rules[::4]:
+            for m in re.finditer(r'pcre:"/(.*?)/[A-Za-z]*";', r):
+                put("fuzz_relit", m.group(1).encode())
     return n
 
 

@@ -7,7 +7,7 @@ set -u
 BUILD=${1:?usage: run_smoke.sh BUILD_DIR SECONDS}
 SECS=${2:?usage: run_smoke.sh BUILD_DIR SECONDS}
 HERE=$(cd "$(dirname "$0")" && pwd)
-TARGETS="fuzz_packets fuzz_http_stream fuzz_rules fuzz_config fuzz_openapi fuzz_rest"
+TARGETS="fuzz_packets fuzz_http_stream fuzz_rules fuzz_config fuzz_openapi fuzz_rest fuzz_relit"
 OUT=$(mktemp -d /tmp/ag_fuzz_smoke.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The required-literal analysis of a regex (mt_relit_factors) on arbitrary
+ * expressions, caseless and not. Oracle: whenever Hyperscan compiles the
+ * expression and it matches one of a few probe strings (fixed HTTP-ish
+ * text, the expression itself, and strings built from the factors), every
+ * factor must have a member in that string; abort() otherwise. Inputs over
+ * 512 bytes are ignored so that compile time stays bounded.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs.h>
+
+#include "mt_relit.h"
+
+#define FZ_MAX_RE 512
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *c)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	*(int *)c = 1;
+	return 1;
+}
+
+static int
+has(const char *s, size_t sl, const uint8_t *n, size_t nl, int caseless)
+{
+	for (size_t i = 0; i + nl <= sl; i++) {
+		size_t k = 0;
+
+		while (k < nl && (caseless ? (uint8_t)tolower((unsigned char)s[i + k]) == n[k]
+					   : (uint8_t)s[i + k] == n[k]))
+			k++;
+		if (k == nl)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+probe(hs_database_t *db, hs_scratch_t *scr, const struct mt_relit *f, int n, const char *re,
+      const char *s, size_t len)
+{
+	int m = 0;
+
+	if (hs_scan(db, s, (unsigned)len, 0, scr, on_match, &m) != HS_SUCCESS &&
+	    m == 0)
+		return;
+	if (!m)
+		return;
+	for (int k = 0; k < n; k++) {
+		int any = 0;
+
+		for (uint16_t j = 0; j < f[k].n && !any; j++)
+			any = has(s, len, f[k].s[j], f[k].len[j], f[k].caseless);
+		if (!any) {
+			fprintf(stderr, "factor %d of /%s/ missing in a matching string\n", k, re);
+			abort();
+		}
+	}
+}
+
+static void
+one(const char *re, int caseless)
+{
+	static const char *const fixed[] = {
+		"GET /api/v1/users/42?limit=100000&q=1' OR '1'='1 HTTP/1.1\r\nHost: a\r\n",
+		"Authorization: Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.\r\nCookie: a=b\r\n",
+		"{\"user\":\"admin\",\"password\":\"x\",\"__proto__\":{}}<script>alert(1)</script>",
+		"../../etc/passwd%2e%2e%2f${jndi:ldap://x}; cat /etc/passwd | nc 1 2",
+	};
+	struct mt_relit f[2];
+	hs_database_t *db = NULL;
+	hs_scratch_t *scr = NULL;
+	hs_compile_error_t *ce = NULL;
+	int n = mt_relit_factors(re, caseless != 0, f, 2);
+
+	if (n < 0 || n > 2)
+		abort();
+	for (int k = 0; k < n; k++) {
+		if (f[k].n == 0 || f[k].n > MT_RELIT_MAXSET)
+			abort();
+		for (uint16_t j = 0; j < f[k].n; j++)
+			if (f[k].len[j] < MT_RELIT_MINLEN || f[k].len[j] > MT_RELIT_MAXLEN)
+				abort();
+	}
+	if (n == 0)
+		return;
+	if (hs_compile(re, (caseless ? HS_FLAG_CASELESS : 0) | HS_FLAG_ALLOWEMPTY, HS_MODE_BLOCK,
+		       NULL, &db, &ce) != HS_SUCCESS) {
+		hs_free_compile_error(ce);
+		return;
+	}
+	if (hs_alloc_scratch(db, &scr) == HS_SUCCESS) {
+		char s[2 * MT_RELIT_MAXLEN + 64];
+
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+			probe(db, scr, f, n, re, fixed[i], strlen(fixed[i]));
+		probe(db, scr, f, n, re, re, strlen(re));
+		for (int k = 0; k < n; k++)
+			for (uint16_t j = 0; j < f[k].n; j++) {
+				const struct mt_relit *o = &f[1 - k < n ? 1 - k : k];
+				uint16_t m = (uint16_t)(j % o->n);
+				int len = snprintf(s, sizeof(s), "x%.*s %.*sy", o->len[m],
+						   (const char *)o->s[m], f[k].len[j],
+						   (const char *)f[k].s[j]);
+
+				probe(db, scr, f, n, re, s, (size_t)len);
+			}
+	}
+	hs_free_scratch(scr);
+	hs_free_database(db);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char re[FZ_MAX_RE + 1];
+
+	if (size > FZ_MAX_RE)
+		return 0;
+	memcpy(re, data, size);
+	re[size] = '\0';
+	one(re, 0);
+	one(re, 1);
+	return 0;
+}
