@@ -47,8 +47,8 @@ static const struct mt_rule_info dp_event_rules[DP_EV__COUNT] = {
 		"APIGUARD TCP anomaly: overlapping segment with different data (evasion)",
 		ev_t1027, ev_ta0005, 1),
 	[DP_EV_TCP_TTL_EVASION] = DP_EV_RULE(2400021,
-		"APIGUARD TCP anomaly: segment with a TTL far below the flow's "
-		"(insertion evasion)", ev_t1027, ev_ta0005, 1),
+		"APIGUARD TCP anomaly: data with TTLs far apart in one direction "
+		"(low-TTL insertion evasion)", ev_t1027, ev_ta0005, 1),
 	[DP_EV_IP_TINY_FRAG] = DP_EV_RULE(2400030,
 		"APIGUARD IP anomaly: tiny fragments (evasion), dropped",
 		ev_t1027, ev_ta0005, 1),

@@ -823,6 +823,7 @@ static const struct dp_stat_field dp_tcp_fields[] = {
 	DP_STAT_FIELD(struct dp_tcp_counters, pool_exhausted),
 	DP_STAT_FIELD(struct dp_tcp_counters, midstream_pickups),
 	DP_STAT_FIELD(struct dp_tcp_counters, bad_seq),
+	DP_STAT_FIELD(struct dp_tcp_counters, ttl_raised),
 	DP_STAT_FIELD(struct dp_tcp_counters, ttl_evasion),
 };
 

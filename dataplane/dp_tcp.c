@@ -498,31 +498,60 @@ note_fin(struct dp_tcp_ctx *ctx, struct dp_tcp_stream *s, uint32_t fin_seq)
 }
 
 /*
- * Is @p ttl more than ctx->ttl_limit below the direction's baseline? If
- * not, the baseline rises to it. The baseline starts at the first packet
- * seen in the direction (the SYN, or any packet of a flow picked up
- * mid-stream) and only ever rises: a shorter route raises it, and a sender
- * cannot lower it by sending its junk copy first. It is kept even with the
- * check off, so turning the check on (a reload) covers existing flows.
+ * The TTL check (docs/TCP.md "Insertion: low TTL"). The baseline starts at
+ * the first packet seen in the direction (the SYN, or any packet of a flow
+ * picked up mid-stream) and only ever rises. A segment more than
+ * ctx->ttl_limit below it may expire between us and the receiver: it is
+ * still reassembled (first copy wins, as in Linux) and the caller raises
+ * its TTL, so the receiver gets exactly what we inspected and a later
+ * "real" copy is a retransmission it discards. Nothing is dropped: a SYN
+ * proxy that answers with its own TTL, or a route that lengthens, costs no
+ * packet. What marks an insertion attempt is data of one direction coming
+ * with TTLs far apart (the junk copy and the real one): flagged once.
+ * The baseline is kept with the check off, so a reload that turns it on
+ * covers existing flows.
  */
-static bool
-ttl_too_low(const struct dp_tcp_ctx *ctx, struct dp_tcp_stream *s, uint8_t ttl)
+static unsigned int
+ttl_check(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir, uint8_t ttl, uint32_t len)
 {
+	struct dp_tcp_stream *s = &c->s[dir];
+	unsigned int v = 0;
+	uint8_t bit = (uint8_t)(1u << dir);
+
 	if (ctx->ttl_limit != 0 && s->ttl_base > ttl &&
-	    (uint32_t)(s->ttl_base - ttl) > ctx->ttl_limit)
-		return true;
+	    (uint32_t)(s->ttl_base - ttl) > ctx->ttl_limit) {
+		ctx->cnt.ttl_raised++;
+		v |= DP_TCP_RAISE_TTL;
+	}
 	if (ttl > s->ttl_base)
 		s->ttl_base = ttl;
-	return false;
+	if (len == 0)
+		return v;
+	if (!(c->data_ttl_seen & bit)) {
+		c->data_ttl_seen |= bit;
+		c->data_ttl_lo[dir] = c->data_ttl_hi[dir] = ttl;
+	} else if (ttl < c->data_ttl_lo[dir]) {
+		c->data_ttl_lo[dir] = ttl;
+	} else if (ttl > c->data_ttl_hi[dir]) {
+		c->data_ttl_hi[dir] = ttl;
+	}
+	if (ctx->ttl_limit != 0 && !c->ttl_flagged &&
+	    (uint32_t)(c->data_ttl_hi[dir] - c->data_ttl_lo[dir]) > ctx->ttl_limit) {
+		c->ttl_flagged = 1;
+		ctx->cnt.ttl_evasion++;
+		v |= DP_TCP_TTL_EVASION;
+	}
+	return v;
 }
 
-enum dp_tcp_verdict
+unsigned int
 dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 	       uint8_t flags, uint32_t seq, uint32_t ack, uint8_t ttl,
 	       const uint8_t *p, uint32_t len, void *arg)
 {
 	struct dp_tcp_stream *s;
 	uint32_t data_seq = seq;
+	unsigned int v;
 
 	if (dir != 0 && dir != 1)
 		return DP_TCP_PASS;
@@ -533,28 +562,11 @@ dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 	if (c->state == DP_TCP_CLOSED)
 		return DP_TCP_PASS;
 	s = &c->s[dir];
-
-	if (ttl_too_low(ctx, s, ttl)) {
-		/*
-		 * It may expire before the receiver (low-TTL insertion), so
-		 * none of it is used: not its bytes, not its SYN, FIN or RST
-		 * (a reset that dies on the way must not end inspection), not
-		 * its ACK. One that changes the stream is to be dropped: then
-		 * the receiver never gets it either, whatever its real hop
-		 * count, and what it reads is what we inspected. A bare ACK
-		 * changes nothing the receiver reads and passes.
-		 */
-		ctx->cnt.ttl_evasion++;
-		if (len == 0 && !(flags & (DP_TCP_SYN | DP_TCP_FIN | DP_TCP_RST)))
-			return DP_TCP_PASS;
-		if (c->ttl_refused < UINT8_MAX)
-			c->ttl_refused++;
-		return DP_TCP_DROP_TTL;
-	}
+	v = ttl_check(ctx, c, dir, ttl, len);
 
 	if (flags & DP_TCP_RST) {
 		handle_rst(ctx, c, dir, flags, seq, ack, arg);
-		return DP_TCP_PASS;
+		return v;
 	}
 
 	if (flags & DP_TCP_SYN) {
@@ -564,7 +576,7 @@ dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 			s->started = 1;
 		} else if (!s->midstream && seq != s->isn) {
 			ctx->cnt.bad_seq++;         /* another ISN: not this connection */
-			return DP_TCP_PASS;
+			return v;
 		}
 		if (flags & DP_TCP_ACK) {
 			if (c->state < DP_TCP_SYN_RECV)
@@ -599,7 +611,7 @@ dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 	if ((flags & DP_TCP_FIN) && !s->fin_delivered) {
 		if (seq_diff(data_seq + len, s->next_seq) > DP_TCP_MAX_DISTANCE) {
 			ctx->cnt.bad_seq++;
-			return DP_TCP_PASS;
+			return v;
 		}
 		if (note_fin(ctx, s, data_seq + len) && c->state < DP_TCP_CLOSING)
 			c->state = DP_TCP_CLOSING;
@@ -607,12 +619,12 @@ dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
 	if (len > 0)
 		stream_data(ctx, c, dir, data_seq, p, len, arg);
 	check_fin(ctx, c, dir, arg);
-	return DP_TCP_PASS;
+	return v;
 
 ack_only:
 	if (flags & DP_TCP_ACK)
 		ack_advance(ctx, c, dir ^ 1, ack, arg);
-	return DP_TCP_PASS;
+	return v;
 }
 
 void

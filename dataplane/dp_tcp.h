@@ -16,8 +16,11 @@
  *
  * Insertion defence (TTL): each direction keeps the highest IPv4 TTL / IPv6
  * hop limit seen. A segment more than ctx->ttl_limit below it could expire
- * between us and the receiver (the low-TTL "insertion" of Ptacek & Newsham),
- * so it never reaches reassembly and the caller is told to drop it.
+ * between us and the receiver (the low-TTL "insertion" of Ptacek & Newsham):
+ * it is reassembled like any other and the caller is told to raise its TTL
+ * to the baseline before forwarding it, so the receiver gets the very bytes
+ * we inspected (docs/TCP.md "Insertion: low TTL"). Data segments of one
+ * direction whose TTLs lie more than ttl_limit apart flag the flow.
  *
  * Threading: everything here is called from the owning worker only.
  * Hot path: no heap allocation, no logging, no blocking.
@@ -66,18 +69,26 @@ enum dp_tcp_state {
 struct dp_tcp_conn {
 	struct dp_tcp_stream s[2];
 	uint8_t state;              /**< enum dp_tcp_state */
-	uint8_t ttl_refused;        /**< segments answered DP_TCP_DROP_TTL (saturates at 255) */
+	uint8_t ttl_flagged;        /**< DP_TCP_TTL_EVASION was returned (once per flow) */
+	uint8_t data_ttl_seen;      /**< bit per direction: data_ttl_lo/hi valid */
+	uint8_t data_ttl_lo[2];     /**< lowest TTL of a data segment, per direction */
+	uint8_t data_ttl_hi[2];     /**< highest TTL of a data segment, per direction */
 };
 
 /**
- * What the caller should do with a segment it can still drop (inline).
+ * What the caller should do with the segment, as bit flags (0: nothing).
  * Other recommendations (pool_exhausted, overlap_diff) are read from the
  * counters; see docs/TCP.md.
  */
 enum dp_tcp_verdict {
-	DP_TCP_PASS = 0,        /**< forward */
-	DP_TCP_DROP_TTL,        /**< TTL far below the direction's: not reassembled,
-				     must not reach the receiver either */
+	DP_TCP_PASS = 0,
+	/** TTL far below the direction's baseline: before forwarding, raise the
+	 * packet's TTL / hop limit to conn->s[dir].ttl_base, so that it reaches
+	 * the receiver as it reached us (it was reassembled and inspected). */
+	DP_TCP_RAISE_TTL = 1,
+	/** Data TTLs of one direction now lie more than ttl_limit apart: report
+	 * the flow (returned once per flow). */
+	DP_TCP_TTL_EVASION = 2,
 };
 
 /** Callbacks into the layer above (HTTP). @p arg is the caller's cookie. */
@@ -105,8 +116,10 @@ struct dp_tcp_counters {
 	uint64_t pool_exhausted;    /**< global buffer pool empty */
 	uint64_t midstream_pickups;
 	uint64_t bad_seq;           /**< segments far outside the window, ignored */
-	uint64_t ttl_evasion;       /**< segments whose TTL is more than ttl_limit below
-				         the direction's baseline, ignored */
+	uint64_t ttl_raised;        /**< segments whose TTL was more than ttl_limit below
+				         the direction's baseline (DP_TCP_RAISE_TTL) */
+	uint64_t ttl_evasion;       /**< flows whose data TTLs spread more than ttl_limit
+				         in one direction (DP_TCP_TTL_EVASION) */
 };
 
 /** Per-worker reassembly context. */
@@ -114,8 +127,9 @@ struct dp_tcp_ctx {
 	struct rte_mempool *seg_pool;   /**< buffers of DP_TCP_SEG_DATA bytes */
 	uint32_t flow_cap_bytes;        /**< most out-of-order bytes held per direction */
 	bool midstream;                 /**< pick up flows without a SYN */
-	/** Ignore segments whose TTL / hop limit is more than this below the
-	 * direction's baseline (0: no check). Snort's stream ttl_limit. */
+	/** Raise (and flag) segments whose TTL / hop limit is more than this
+	 * below the direction's baseline (0: no check). Snort's stream
+	 * ttl_limit and normalizer min_ttl/new_ttl. */
 	uint8_t ttl_limit;
 	struct dp_tcp_ops ops;
 	struct dp_tcp_counters cnt;
@@ -149,15 +163,14 @@ void dp_tcp_conn_init(struct dp_tcp_conn *c);
  * @param p     payload (may be NULL when len == 0)
  * @param len   payload length
  * @param arg   cookie passed to the callbacks
- * @return DP_TCP_DROP_TTL for a segment refused for its TTL that carries
- *         payload, SYN, FIN or RST (a bare ACK refused for its TTL is only
- *         counted: DP_TCP_PASS); DP_TCP_PASS otherwise.
+ * @return enum dp_tcp_verdict flags: DP_TCP_RAISE_TTL, DP_TCP_TTL_EVASION,
+ *         or DP_TCP_PASS (0).
  *
  * Callbacks run synchronously, in stream order, before this returns.
  */
-enum dp_tcp_verdict dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
-				   uint8_t flags, uint32_t seq, uint32_t ack, uint8_t ttl,
-				   const uint8_t *p, uint32_t len, void *arg);
+unsigned int dp_tcp_segment(struct dp_tcp_ctx *ctx, struct dp_tcp_conn *c, int dir,
+			    uint8_t flags, uint32_t seq, uint32_t ack, uint8_t ttl,
+			    const uint8_t *p, uint32_t len, void *arg);
 
 /**
  * Give up on every hole and deliver what is buffered (flow timeout or end

@@ -35,6 +35,9 @@ struct dp_testkit {
 	/* The worker lives in rte_malloc memory, which LeakSanitizer does not
 	 * scan: heap objects it points to are also pointed to from here. */
 	struct mt_behav_worker *behav;
+	/* the first bytes of the last frame the worker forwarded, as it left */
+	uint8_t last[256];
+	uint32_t last_len;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -427,6 +430,10 @@ dp_testkit_frame(struct dp_testkit *k, const uint8_t *frame, uint32_t len, uint1
 	k->w->now_ns = k->now_ns;
 	k->w->gen = &k->gen;
 	rc = dp_worker_packet(k->w, m);
+	if (rc) {
+		k->last_len = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m), (uint32_t)sizeof(k->last));
+		memcpy(k->last, rte_pktmbuf_mtod(m, const uint8_t *), k->last_len);
+	}
 	/* The kit is the sink of both ports: forwarded or not, it is done. */
 	rte_pktmbuf_free(m);
 	if (rc)
@@ -438,6 +445,13 @@ dp_testkit_frame(struct dp_testkit *k, const uint8_t *frame, uint32_t len, uint1
 	dp_tk_drain_alerts(k);
 	rte_rcu_qsbr_quiescent(k->sh.qsbr, 0);
 	return rc;
+}
+
+const uint8_t *
+dp_testkit_last_frame(const struct dp_testkit *k, uint32_t *len)
+{
+	*len = k->last_len;
+	return k->last;
 }
 
 uint32_t

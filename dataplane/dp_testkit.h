@@ -113,6 +113,10 @@ uint64_t dp_testkit_time(const struct dp_testkit *k);
  */
 int dp_testkit_frame(struct dp_testkit *k, const uint8_t *frame, uint32_t len, uint16_t port);
 
+/** The first bytes (up to 256, *@p len) of the last frame the worker
+ * forwarded, as it left the worker (TTL rewrites included). */
+const uint8_t *dp_testkit_last_frame(const struct dp_testkit *k, uint32_t *len);
+
 /** Expire idle flows as the worker loop does (bounded budget). @return flows expired. */
 uint32_t dp_testkit_expire(struct dp_testkit *k, uint32_t budget);
 

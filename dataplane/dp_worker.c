@@ -772,6 +772,29 @@ dp_src_is_client(const struct dp_worker *w, const struct dp_pkt *pk)
 
 /* The TCP path of one packet (or of a datagram reassembled from
  * fragments, in @frame, completed by the fragment @m). */
+
+/* Rewrite the TTL (IPv4, with the header checksum) or hop limit (IPv6) of
+ * @p m to @p ttl, in place. Needs the IP header in the first segment; a
+ * packet without it is left alone (counted by the caller's TCP counter). */
+static void
+dp_raise_ttl(struct rte_mbuf *m, const struct dp_pkt *pk, uint8_t ttl)
+{
+	if (pk->family == 4 && rte_pktmbuf_data_len(m) >= pk->l3_off + sizeof(struct rte_ipv4_hdr)) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+								  pk->l3_off);
+
+		ip->time_to_live = ttl;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else if (pk->family == 6 &&
+		   rte_pktmbuf_data_len(m) >= pk->l3_off + sizeof(struct rte_ipv6_hdr)) {
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+								  pk->l3_off);
+
+		ip->hop_limits = ttl;
+	}
+}
+
 static int
 dp_worker_tcp(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
 	      const struct dp_pkt *pkp)
@@ -783,7 +806,7 @@ dp_worker_tcp(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
 	int src_is_lo, created, dir;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	uint64_t ovl, pool_ex;
-	enum dp_tcp_verdict tv;
+	unsigned int tv;
 
 	if (w->p->checksum == DP_CSUM_ALL || (w->p->checksum == DP_CSUM_AUTO && sh->csum_check)) {
 		if (dp_pkt_verify_csum(frame, &pk) != 0) {
@@ -833,17 +856,13 @@ dp_worker_tcp(struct dp_worker *w, struct rte_mbuf *m, const uint8_t *frame,
 	pool_ex = w->tcp.cnt.pool_exhausted;
 	tv = dp_tcp_segment(&w->tcp, &f->tcp, dir, pk.tcp_flags, pk.seq, pk.ack, pk.ttl,
 			    frame + pk.payload_off, pk.payload_len, w);
-	if (tv == DP_TCP_DROP_TTL) {
-		/* TTL far below the flow's (docs/TCP.md "Insertion: low TTL"):
-		 * reassembly ignored the segment, so the host must not get it
-		 * either, in case it would have arrived after all. A real
-		 * sender retransmits; the flow is reported once, on the first
-		 * such segment. */
-		if (f->tcp.ttl_refused == 1)
-			dp_emit_event(w, dir, DP_EV_TCP_TTL_EVASION);
-		w->cnt.drop_ttl++;
-		w->cur_verdict = RTE_MAX(w->cur_verdict, (uint8_t)MT_ACT_DROP);
-	}
+	/* TTL far below the flow's (docs/TCP.md "Insertion: low TTL"): the
+	 * segment was reassembled, so it must reach the host as it reached
+	 * us; a later copy of the same bytes is a retransmission it drops. */
+	if (tv & DP_TCP_RAISE_TTL)
+		dp_raise_ttl(m, &pk, f->tcp.s[dir].ttl_base);
+	if (tv & DP_TCP_TTL_EVASION)
+		dp_emit_event(w, dir, DP_EV_TCP_TTL_EVASION);
 	if (w->tcp.cnt.overlap_diff != ovl) {
 		/* Bytes that differ from what we already hold (first copy wins
 		 * here): forwarding them could let the end host see a stream we

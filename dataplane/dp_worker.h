@@ -36,8 +36,7 @@
 	X(fail_closed)  X(http_sessions_failed) X(ring_full) X(sink_packets)       \
 	X(blocked_flows) X(blocked_requests) X(bodies_inspected) X(body_begin_failed) \
 	X(behav_hits) X(behav_records) X(behav_records_lost) X(blocked_identities) \
-	X(events) X(drop_overlap) X(frag_reassembled) X(frag_nomem) X(frag_tiny)   \
-	X(drop_ttl)
+	X(events) X(drop_overlap) X(frag_reassembled) X(frag_nomem) X(frag_tiny)
 
 struct dp_worker_counters {
 #define DP_X(n) uint64_t n;

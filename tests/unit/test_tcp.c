@@ -1079,8 +1079,10 @@ test_guard_page(void)
 
 /* ---- insertion defence: TTL far below the direction's ---- */
 
-/* The SYN sets the baseline; a copy that would expire before the server is
- * not reassembled (and is to be dropped), the real copy after it is. */
+/* The SYN sets the baseline. A copy that would expire before the server is
+ * reassembled like any other (first copy wins) and marked to be raised, so
+ * the server gets what we inspected; data of one direction with TTLs more
+ * than the limit apart flags the flow, once. */
 static void
 test_ttl_insertion(void)
 {
@@ -1092,37 +1094,59 @@ test_ttl_insertion(void)
 	seg_ttl(&c, 0, DP_TCP_ACK, 1001, 5001, 64, NULL, 0);
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
 	CU_ASSERT_EQUAL(c.s[1].ttl_base, 60);
-	/* the junk copy, TTL 1: nothing delivered, nothing held, baseline kept */
+	/* the junk copy, TTL 1: delivered, to be raised; one data TTL so far */
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_PSH, 1001, 5001, 1, "GET /junk", 9),
-			DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1020, 5001, 1, "ahead", 5), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(R.len[0], 0);
-	CU_ASSERT_EQUAL(c.s[0].next_seq, 1001);
-	CU_ASSERT_EQUAL(c.s[0].ooo_bytes, 0);
+			DP_TCP_RAISE_TTL);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /junk", 9));
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
-	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 2);
-	CU_ASSERT_EQUAL(ctx.cnt.segments, 2);       /* still seen */
-	CU_ASSERT_EQUAL(c.ttl_refused, 2);
-	/* the real copy is the one inspected: no retransmission, no overlap */
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_raised, 1);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 0);
+	/* the real copy: a retransmission (the server drops it too), and data
+	 * TTLs 1 and 64 in one direction: the flow is flagged */
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_PSH, 1001, 5001, 64, "GET /real", 9),
-			DP_TCP_PASS);
-	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /real", 9));
-	CU_ASSERT_EQUAL(ctx.cnt.retransmissions + ctx.cnt.overlaps, 0);
-	/* exactly ttl_limit below is normal variation; one more is not */
+			DP_TCP_TTL_EVASION);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /junk", 9));
+	CU_ASSERT_EQUAL(ctx.cnt.retransmissions, 1);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 1);
+	CU_ASSERT_EQUAL(c.ttl_flagged, 1);
+	/* exactly ttl_limit below the baseline is normal; one more is raised;
+	 * the flow is not reported again */
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1010, 5001, 59, "?a=1", 4), DP_TCP_PASS);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1014, 5001, 58, "junk", 4), DP_TCP_DROP_TTL);
-	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /real?a=1", 13));
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1014, 5001, 58, "&b=2", 4), DP_TCP_RAISE_TTL);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /junk?a=1&b=2", 17));
 	/* each direction has its own baseline: the server's is 60 */
-	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5001, 1014, 54, "HTTP", 4), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5001, 1014, 55, "HTTP", 4), DP_TCP_PASS);
-	CU_ASSERT(stream_is(1, (const uint8_t *)"HTTP", 4));
-	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 4);
-	CU_ASSERT_EQUAL(c.ttl_refused, 4);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5001, 1018, 54, "HTTP", 4), DP_TCP_RAISE_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5005, 1018, 55, "/1.1", 4), DP_TCP_PASS);
+	CU_ASSERT(stream_is(1, (const uint8_t *)"HTTP/1.1", 8));
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_raised, 3);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 1);
 	check_clean(&c);
 }
 
-/* A low-TTL RST, FIN or SYN changes no state (a reset that dies on the way
- * must not end inspection); a low-TTL bare ACK passes, its ACK unused. */
+/* A SYN proxy (or a first packet from another hop) sets a high baseline and
+ * all the client's data comes lower, at one TTL: every data segment is
+ * raised, nothing is lost, nothing is flagged. */
+static void
+test_ttl_syn_proxy(void)
+{
+	struct dp_tcp_conn c;
+
+	reset(&c);
+	seg_ttl(&c, 0, DP_TCP_SYN, 1000, 0, 64, NULL, 0);
+	seg_ttl(&c, 1, DP_TCP_SYN | DP_TCP_ACK, 5000, 1001, 64, NULL, 0);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 5001, 49, NULL, 0), DP_TCP_RAISE_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 5001, 49, "GET / ", 6), DP_TCP_RAISE_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1007, 5001, 49, "HTTP/1.1", 8),
+			DP_TCP_RAISE_TTL);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"GET / HTTP/1.1", 14));
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_raised, 3);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 0);
+	CU_ASSERT_EQUAL(c.ttl_flagged, 0);
+	check_clean(&c);
+}
+
+/* Low-TTL control segments are processed like any other (and raised): a
+ * RST we accept reaches the receiver too, so inspection may end with it. */
 static void
 test_ttl_control_segments(void)
 {
@@ -1132,34 +1156,14 @@ test_ttl_control_segments(void)
 	seg(&c, 0, DP_TCP_SYN, 1000, 0, NULL, 0);
 	seg(&c, 1, DP_TCP_SYN | DP_TCP_ACK, 5000, 1001, NULL, 0);
 	seg(&c, 0, DP_TCP_ACK, 1001, 5001, "abc", 3);
-	/* at rcv_nxt, so the RST would be accepted with a normal TTL */
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_RST, 1004, 0, 1, NULL, 0), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_RST | DP_TCP_ACK, 5001, 1004, 1, NULL, 0),
-			DP_TCP_DROP_TTL);
-	CU_ASSERT_NOT_EQUAL(c.state, DP_TCP_CLOSED);
-	CU_ASSERT_EQUAL(R.eofs[0] + R.eofs[1], 0);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_FIN, 1004, 5001, 1, NULL, 0),
-			DP_TCP_DROP_TTL);
-	CU_ASSERT_FALSE(c.s[0].fin_seen);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_SYN, 777, 0, 1, NULL, 0), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(ctx.cnt.bad_seq, 0);
-	CU_ASSERT_EQUAL(c.ttl_refused, 4);
-	/* bytes behind a hole; a low-TTL ACK past it gives nothing up */
-	seg(&c, 0, DP_TCP_ACK, 1010, 5001, "wxyz", 4);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 5001, 1014, 1, NULL, 0), DP_TCP_PASS);
-	CU_ASSERT_EQUAL(R.ngaps[0], 0);
-	CU_ASSERT_EQUAL(c.s[0].next_seq, 1004);
-	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 5);
-	CU_ASSERT_EQUAL(c.ttl_refused, 4);           /* the ACK is not one to drop */
-	/* the same ACK at the flow's TTL does */
-	seg(&c, 1, DP_TCP_ACK, 5001, 1014, NULL, 0);
-	CU_ASSERT_EQUAL(R.ngaps[0], 1);
-	CU_ASSERT_EQUAL(R.gap_len[0][0], 6);
-	CU_ASSERT_EQUAL(R.len[0], 13);
-	/* and a real RST still ends the connection */
-	seg(&c, 0, DP_TCP_RST, 1014, 0, NULL, 0);
+			DP_TCP_RAISE_TTL);
+	CU_ASSERT_TRUE(c.s[0].fin_seen);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_RST | DP_TCP_ACK, 5001, 1005, 1, NULL, 0),
+			DP_TCP_RAISE_TTL);
 	CU_ASSERT_EQUAL(c.state, DP_TCP_CLOSED);
-	CU_ASSERT_EQUAL(R.eofs[0] + R.eofs[1], 2);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_raised, 2);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 0);   /* no data at two TTLs */
 	check_clean(&c);
 }
 
@@ -1174,12 +1178,13 @@ test_ttl_baseline_rises(void)
 	seg_ttl(&c, 0, DP_TCP_SYN, 0, 0, 50, NULL, 0);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 45, "a", 1), DP_TCP_PASS);
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 50);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 2, 0, 58, "b", 1), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 2, 0, 50, "b", 1), DP_TCP_PASS);
+	/* 58: the baseline rises, and data at 45 and 58 are 13 apart */
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 3, 0, 58, "c", 1), DP_TCP_TTL_EVASION);
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 58);
 	/* 52 was within 5 of 50; it is not within 5 of 58 */
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 3, 0, 52, "x", 1), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 3, 0, 53, "c", 1), DP_TCP_PASS);
-	CU_ASSERT(stream_is(0, (const uint8_t *)"abc", 3));
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 4, 0, 52, "d", 1), DP_TCP_RAISE_TTL);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"abcd", 4));
 	check_clean(&c);
 
 	reset(&c);
@@ -1187,20 +1192,21 @@ test_ttl_baseline_rises(void)
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 1);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_SYN, 0, 0, 64, NULL, 0), DP_TCP_PASS);
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 1, "junk", 4), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(R.len[0], 0);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 1, "junk", 4), DP_TCP_RAISE_TTL);
 	/* the extremes: 255 against 0 */
 	reset(&c);
 	seg_ttl(&c, 0, DP_TCP_SYN, 0, 0, 255, NULL, 0);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 0, "junk", 4), DP_TCP_DROP_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 0, "junk", 4), DP_TCP_RAISE_TTL);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 255, "real", 4),
+			DP_TCP_TTL_EVASION);
 	ctx.ttl_limit = 255;
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1, 0, 0, "real", 4), DP_TCP_PASS);
-	CU_ASSERT(stream_is(0, (const uint8_t *)"real", 4));
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 5, 0, 0, "more", 4), DP_TCP_PASS);
+	CU_ASSERT(stream_is(0, (const uint8_t *)"junkmore", 8));
 	check_clean(&c);
 }
 
-/* ttl_limit 0: no check (first copy wins, the junk is inspected); the
- * baseline is still kept, so turning the check on covers the flow. */
+/* ttl_limit 0: no check; the baseline is still kept, so turning the check
+ * on covers the flow. */
 static void
 test_ttl_limit_off(void)
 {
@@ -1212,13 +1218,11 @@ test_ttl_limit_off(void)
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 0, 1, "GET /junk", 9), DP_TCP_PASS);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 0, 64, "GET /real", 9), DP_TCP_PASS);
 	CU_ASSERT(stream_is(0, (const uint8_t *)"GET /junk", 9));
-	CU_ASSERT_EQUAL(ctx.cnt.retransmissions, 1);
-	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 0);
-	CU_ASSERT_EQUAL(c.ttl_refused, 0);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_raised + ctx.cnt.ttl_evasion, 0);
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
 	ctx.ttl_limit = 5;                          /* a reload turns it on */
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1010, 0, 1, "more", 4), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(R.len[0], 9);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1010, 0, 1, "more", 4),
+			DP_TCP_RAISE_TTL | DP_TCP_TTL_EVASION);
 	check_clean(&c);
 }
 
@@ -1233,25 +1237,21 @@ test_ttl_midstream(void)
 	seg_ttl(&c, 1, DP_TCP_ACK, 70000, 5000, 120, NULL, 0);
 	CU_ASSERT_FALSE(c.s[1].started);
 	CU_ASSERT_EQUAL(c.s[1].ttl_base, 120);
-	/* refused: it does not pick the direction up either */
-	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 70000, 5000, 100, "HTTP/1.1", 8),
-			DP_TCP_DROP_TTL);
-	CU_ASSERT_FALSE(c.s[1].started);
-	CU_ASSERT_EQUAL(ctx.cnt.midstream_pickups, 0);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK | DP_TCP_PSH, 5000, 70000, 47, "POST /x", 7),
 			DP_TCP_PASS);
 	CU_ASSERT(c.s[0].started && c.s[0].midstream);
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 47);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 5007, 70000, 41, "junk", 4), DP_TCP_DROP_TTL);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 5007, 70000, 42, " HTTP", 5), DP_TCP_PASS);
-	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 70000, 5012, 118, "HTTP/1.1", 8), DP_TCP_PASS);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 5007, 70000, 41, " HTTP", 5),
+			DP_TCP_RAISE_TTL | DP_TCP_TTL_EVASION);
+	CU_ASSERT_EQUAL(seg_ttl(&c, 1, DP_TCP_ACK, 70000, 5012, 100, "HTTP/1.1", 8),
+			DP_TCP_RAISE_TTL);
 	CU_ASSERT(stream_is(0, (const uint8_t *)"POST /x HTTP", 12));
 	CU_ASSERT(stream_is(1, (const uint8_t *)"HTTP/1.1", 8));
-	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 2);
+	CU_ASSERT_EQUAL(ctx.cnt.ttl_evasion, 1);
 	check_clean(&c);
 }
 
-/* ---- the worker: IPv4 TTL and IPv6 hop limit, drop and event ---- */
+/* ---- the worker: IPv4 TTL and IPv6 hop limit, raise and event ---- */
 
 static unsigned int ttl_events;
 
@@ -1344,11 +1344,29 @@ kit_tcp(struct dp_testkit *k, bool v6, bool from_client, uint8_t ttl, uint8_t fl
 	return dp_testkit_frame(k, f, n, from_client ? 0 : 1);
 }
 
-/* Inline: the low-TTL junk copy is dropped, the flow reported once
- * (2400021, T1027), the real copy forwarded; a low-TTL RST is dropped and
- * does not end the flow; a low-TTL bare ACK passes. IPv4 and IPv6. */
+/* The TTL (IPv4, header checksum valid) or hop limit (IPv6) of the last
+ * forwarded frame. */
+static int
+last_ttl(struct dp_testkit *k, bool v6, bool *csum_ok)
+{
+	uint32_t len;
+	const uint8_t *f = dp_testkit_last_frame(k, &len);
+
+	*csum_ok = true;
+	if (len < 14 + (v6 ? 40u : 20u))
+		return -1;
+	if (v6)
+		return f[14 + 7];
+	*csum_ok = rte_ipv4_cksum((const struct rte_ipv4_hdr *)(f + 14)) == 0 ||
+		   rte_raw_cksum(f + 14, 20) == 0xffff;
+	return f[14 + 8];
+}
+
+/* Inline: a low-TTL copy is forwarded with its TTL raised to the flow's
+ * (IPv4 header checksum redone), the flow reported once (2400021, T1027)
+ * when data come at TTLs far apart, and nothing is dropped. IPv4 and IPv6. */
 static void
-test_ttl_worker_drop_and_event(void)
+test_ttl_worker_raise_and_event(void)
 {
 	static const char junk[] = "GET /junk HTTP/1.1\r\nHost: a\r\n\r\n";
 	static const char real[] = "GET /real HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -1357,6 +1375,7 @@ test_ttl_worker_drop_and_event(void)
 	struct dp_testkit *k;
 	struct dp_worker *w;
 	char *err = NULL;
+	bool ok;
 	int v6;
 
 	for (v6 = 0; v6 < 2; v6++) {
@@ -1372,22 +1391,26 @@ test_ttl_worker_drop_and_event(void)
 		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 64, DP_TCP_SYN, cs, 0, NULL), 1);
 		CU_ASSERT_EQUAL(kit_tcp(k, v6, false, 64, DP_TCP_SYN | DP_TCP_ACK, ss, cs + 1, NULL), 1);
 		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 64, DP_TCP_ACK, cs + 1, ss + 1, NULL), 1);
-		/* two junk copies that would expire on the way: dropped, one event */
-		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 1, DP_TCP_ACK | DP_TCP_PSH, cs + 1, ss + 1, junk), 0);
-		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 58, DP_TCP_ACK | DP_TCP_PSH, cs + 1, ss + 1, junk), 0);
+		/* the junk copy that would expire on the way: forwarded at TTL 64 */
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 1, DP_TCP_ACK | DP_TCP_PSH, cs + 1, ss + 1, junk), 1);
+		CU_ASSERT_EQUAL(last_ttl(k, v6, &ok), 64);
+		CU_ASSERT_TRUE(ok);
+		CU_ASSERT_EQUAL(w->cnt.events, 0);
+		/* the real copy: data at TTLs 1 and 61, the flow is reported */
 		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 61, DP_TCP_ACK | DP_TCP_PSH, cs + 1, ss + 1, real), 1);
+		CU_ASSERT_EQUAL(last_ttl(k, v6, &ok), 61);   /* within the limit: untouched */
 		CU_ASSERT_EQUAL(kit_tcp(k, v6, true, 1, DP_TCP_ACK, cs + 1 + n, ss + 1, NULL), 1);
-		CU_ASSERT_EQUAL(kit_tcp(k, v6, false, 1, DP_TCP_RST | DP_TCP_ACK, ss + 1, cs + 1 + n,
-					NULL), 0);
-		/* the flow lives on: the response is still reassembled */
-		CU_ASSERT_EQUAL(kit_tcp(k, v6, false, 64, DP_TCP_ACK | DP_TCP_PSH, ss + 1, cs + 1 + n,
+		CU_ASSERT_EQUAL(last_ttl(k, v6, &ok), 64);
+		CU_ASSERT_EQUAL(kit_tcp(k, v6, false, 60, DP_TCP_ACK | DP_TCP_PSH, ss + 1, cs + 1 + n,
 					"HTTP/1.1 204 No Content\r\n\r\n"), 1);
-		CU_ASSERT_EQUAL(w->cnt.drop_ttl, 3);
-		CU_ASSERT_EQUAL(w->tcp.cnt.ttl_evasion, 4);
+		CU_ASSERT_EQUAL(last_ttl(k, v6, &ok), 60);
+		CU_ASSERT_EQUAL(w->tcp.cnt.ttl_raised, 2);
+		CU_ASSERT_EQUAL(w->tcp.cnt.ttl_evasion, 1);
 		CU_ASSERT_EQUAL(w->tcp.cnt.bytes_in_order, n + 27);
 		CU_ASSERT_EQUAL(w->http.cnt.requests, 1);
 		CU_ASSERT_EQUAL(w->http.cnt.responses, 1);
 		CU_ASSERT_EQUAL(w->cnt.events, 1);
+		CU_ASSERT_EQUAL(dp_testkit_stats(k)->dropped, 0);
 		dp_testkit_flush(k);
 		CU_ASSERT_EQUAL(ttl_events, 1);
 		dp_testkit_destroy(k);
@@ -1458,12 +1481,13 @@ main(void)
 	CU_add_test(s, "release returns buffers", test_release_returns_buffers);
 	CU_add_test(s, "guard page after payloads", test_guard_page);
 	CU_add_test(s, "pool creation errors", test_pool_create_errors);
-	CU_add_test(s, "TTL: insertion copy refused, real copy reassembled", test_ttl_insertion);
-	CU_add_test(s, "TTL: low RST, FIN, SYN refused, bare ACK passes", test_ttl_control_segments);
+	CU_add_test(s, "TTL: insertion copy reassembled and raised, flow flagged", test_ttl_insertion);
+	CU_add_test(s, "TTL: SYN proxy baseline, data raised, nothing flagged", test_ttl_syn_proxy);
+	CU_add_test(s, "TTL: low FIN and RST processed and raised", test_ttl_control_segments);
 	CU_add_test(s, "TTL: the baseline rises", test_ttl_baseline_rises);
 	CU_add_test(s, "TTL: limit 0 turns the check off", test_ttl_limit_off);
 	CU_add_test(s, "TTL: mid-stream baseline from the first packet", test_ttl_midstream);
-	CU_add_test(s, "TTL: worker drops and reports once (IPv4, IPv6)",
-		    test_ttl_worker_drop_and_event);
+	CU_add_test(s, "TTL: worker raises and reports once (IPv4, IPv6)",
+		    test_ttl_worker_raise_and_event);
 	return tu_run_all();
 }
