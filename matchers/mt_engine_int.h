@@ -16,6 +16,7 @@
 
 #include "mt_engine.h"
 #include "mt_inflate.h"
+#include "mt_relit.h"
 
 /* ---- memory pool: everything a rule owns dies with its engine ---- */
 struct mt_pool_blk;
@@ -260,9 +261,10 @@ struct mt_body_idx {
 	hs_database_t *db;     /* HS_MODE_STREAM literal prefilter, NULL when n_pat == 0 */
 	uint32_t n_pat;
 	uint32_t *local_of;    /* pattern id -> local index */
-	/* per local rule: literals standing for its body pcre (a run of
-	 * pattern ids), 0 when its pattern is a content or a prefilter regex */
-	uint8_t *lits;
+	/* per local rule: the factor of its body pcre whose literals stand for
+	 * it (a run of pattern ids); n == 0 when its pattern is a content or a
+	 * prefilter regex */
+	struct mt_relit *lits;
 	/* rules eligible for every body: no head keyword, any address and port
 	 * (a bit per local rule); the others are decided when a body begins */
 	uint64_t *base_eligible;
@@ -299,6 +301,10 @@ struct mt_engine {
  * HS_FLAG_PREFILTER form? Not negated, not relative to an earlier item,
  * and never matching the empty string. */
 bool mt_hs_pcre_prefilterable(const struct mt_item *it, int idx);
+/* Up to @p max factors (mt_relit.c) of a pcre item: literals one of which
+ * every match holds. 0 for a negated pcre or one in UTF-8/UCP mode (case
+ * folding there is not ASCII's); < 0 on allocation failure. */
+int mt_hs_pcre_factors(const struct mt_item *it, struct mt_relit *f, int max);
 /* A literal as a Hyperscan expression (\xHH per byte), malloc'ed. */
 char *mt_hs_escape_lit(const uint8_t *p, uint32_t n);
 

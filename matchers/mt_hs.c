@@ -12,7 +12,6 @@
  *    the Hyperscan version and the target platform.
  */
 #include "mt_engine_int.h"
-#include "mt_relit.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -95,6 +94,15 @@ mt_hs_pcre_prefilterable(const struct mt_item *it, int idx)
 	return ok;
 }
 
+int
+mt_hs_pcre_factors(const struct mt_item *it, struct mt_relit *f, int max)
+{
+	if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED) ||
+	    (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
+		return 0;
+	return mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, f, max);
+}
+
 /* Escape a literal for hs_compile_multi. */
 char *
 mt_hs_escape_lit(const uint8_t *p, uint32_t n)
@@ -167,11 +175,9 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 	else
 		rc = hs_compile_lit_multi(ex, fl, ids, lens, n, HS_MODE_BLOCK, NULL, &m->db, &ce);
 	if (rc != HS_SUCCESS) {
-		if (errs != NULL)
-			mt_err_add(errs, "<engine>", 0, "fast_pattern",
-				   "Hyperscan cannot compile the %s database: %s",
-				   mt_buf_name(MT_BUFID_KIND(m->buf)),
-				   ce ? ce->message : "unknown error");
+		mt_err_add(errs, "<engine>", 0, "fast_pattern",
+			   "Hyperscan cannot compile the %s database: %s",
+			   mt_buf_name(MT_BUFID_KIND(m->buf)), ce ? ce->message : "unknown error");
 		hs_free_compile_error(ce);
 		m->db = NULL;
 		ret = -EINVAL;
@@ -212,14 +218,9 @@ collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *
 		if (mt_buf_kind_is_body(MT_BUFID_KIND(grp->buf)))
 			continue;
 		for (uint16_t i = 0; i < grp->n && slot <= MT_MPM_MAX_SLOT; i++) {
-			const struct mt_item *it = &grp->items[i];
 			struct mt_relit f[2];
-			int nf;
+			int nf = mt_hs_pcre_factors(&grp->items[i], f, 2);
 
-			if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED) ||
-			    (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
-				continue;
-			nf = mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, f, 2);
 			if (nf < 0)
 				return nf;
 			for (int k = 0; k < nf && slot <= MT_MPM_MAX_SLOT; k++) {

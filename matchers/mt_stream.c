@@ -7,7 +7,6 @@
  * allocator that lets mt_body.c open streams in preallocated memory.
  */
 #include "mt_engine_int.h"
-#include "mt_relit.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -61,20 +60,6 @@ body_pat(const struct mt_rule *r)
 				return &r->groups[g].items[i];
 	}
 	return NULL;
-}
-
-/* A body pcre selects its rule through literals it requires (mt_relit.c)
- * where it has any: they keep the stream database a literal one, which
- * scans several times faster than one holding a regex. Deterministic from
- * the rule, so index and compile agree. Returns the number of literals. */
-static int
-body_lits(const struct mt_item *it, struct mt_relit *f)
-{
-	if (it->type != MT_IT_PCRE || (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
-		return 0;
-	if (mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, f, 1) <= 0)
-		return 0;
-	return f->n;
 }
 
 static bool
@@ -152,22 +137,28 @@ mt_stream_index(struct mt_engine *e)
 				continue;
 			}
 			if (fp->type == MT_IT_PCRE) {
-				struct mt_relit f;
-				int nl = body_lits(fp, &f);
+				/* A body pcre selects its rule through literals it
+				 * requires where it has any: they keep the stream
+				 * database a literal one, which scans several times
+				 * faster than one holding a regex. */
+				int nl = mt_hs_pcre_factors(fp, &bi->lits[k], 1);
 
+				if (nl < 0) {
+					mt_stream_free(e);
+					return nl;
+				}
 				bi->mode[k] = MT_BM_PREFILTER_RE;
 				if (nl > 0) {
 					/* one pattern per literal, all selecting rule k */
 					uint32_t *nv = realloc(bi->local_of, sizeof(*nv) *
-							       (bi->n_pat + (uint32_t)nl + n));
+							       (n + bi->n_pat + bi->lits[k].n));
 
 					if (nv == NULL) {
 						mt_stream_free(e);
 						return -ENOMEM;
 					}
 					bi->local_of = nv;
-					bi->lits[k] = (uint8_t)nl;
-					for (int j = 0; j < nl; j++)
+					for (uint16_t j = 0; j < bi->lits[k].n; j++)
 						bi->local_of[bi->n_pat++] = k;
 					continue;
 				}
@@ -195,19 +186,16 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 		hs_compile_error_t *ce = NULL;
 		hs_error_t rc;
 		bool any_re = false, ok = true;
-		/* per local rule: the literals of its body pcre (bi->lits) */
-		struct mt_relit *lit;
+		uint16_t j = 0;   /* position in the current rule's run of literals */
 
 		if (bi->n_pat == 0 || bi->db != NULL)
 			continue;
-		lit = calloc(bi->n, sizeof(*lit));
 		ex = calloc(bi->n_pat, sizeof(*ex));
 		owned = calloc(bi->n_pat, sizeof(*owned));
 		fl = calloc(bi->n_pat, sizeof(*fl));
 		ids = calloc(bi->n_pat, sizeof(*ids));
 		lens = calloc(bi->n_pat, sizeof(*lens));
 		if (ex == NULL || owned == NULL || fl == NULL || ids == NULL || lens == NULL) {
-			free(lit);
 			free(owned);
 			free(ex);
 			free(fl);
@@ -216,9 +204,8 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 			return -ENOMEM;
 		}
 		for (uint32_t i = 0; i < bi->n_pat; i++)
-			any_re = any_re || (bi->lits[bi->local_of[i]] == 0 &&
+			any_re = any_re || (bi->lits[bi->local_of[i]].n == 0 &&
 				 body_pat(e->rules[bi->rule[bi->local_of[i]]])->type == MT_IT_PCRE);
-		ok = lit != NULL;
 		for (uint32_t i = 0; i < bi->n_pat && ok; i++) {
 			uint32_t k = bi->local_of[i];
 			const struct mt_item *it = body_pat(e->rules[bi->rule[k]]);
@@ -227,19 +214,12 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 			bool nocase = (it->flags & MT_F_NOCASE) != 0;
 
 			ids[i] = i;
-			if (bi->lits[k] > 0) {
+			j = i > 0 && bi->local_of[i - 1] == k ? j + 1 : 0;
+			if (bi->lits[k].n > 0) {
 				/* the rule's literals come as a run of ids: j-th of the run */
-				uint32_t j = 0;
-
-				while (j < i && bi->local_of[i - j - 1] == k)
-					j++;
-				if (j == 0 && body_lits(it, &lit[k]) != bi->lits[k]) {
-					ok = false; /* cannot happen: deterministic */
-					break;
-				}
-				p = lit[k].s[j];
-				l = lit[k].len[j];
-				nocase = lit[k].caseless;
+				p = bi->lits[k].s[j];
+				l = bi->lits[k].len[j];
+				nocase = bi->lits[k].caseless;
 				it = NULL;
 			} else if (it->type == MT_IT_PCRE) {
 				ex[i] = it->re;
@@ -271,7 +251,6 @@ mt_stream_compile(struct mt_engine *e, struct mt_errors *errs)
 						  &bi->db, &ce);
 		for (uint32_t i = 0; owned != NULL && i < bi->n_pat; i++)
 			free(owned[i]);
-		free(lit);
 		free(owned);
 		free(ex);
 		free(fl);
