@@ -164,14 +164,23 @@ best_of(const struct rl_info *in)
 	return b;
 }
 
+/* calloc that marks the analysis failed (and out of memory) when it fails */
+static void *
+rl_calloc(struct rl_st *st, size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		st->nomem = st->bad = true;
+	return p;
+}
+
 static struct rl_info *
 info_new(struct rl_st *st)
 {
-	struct rl_info *in = calloc(1, sizeof(*in));
+	struct rl_info *in = rl_calloc(st, 1, sizeof(*in));
 
-	if (in == NULL)
-		st->nomem = st->bad = true;
-	else
+	if (in != NULL)
 		in->ex.caseless = st->caseless;
 	return in;
 }
@@ -601,11 +610,9 @@ parse_quantified(struct rl_st *st)
 	/* at least lo occurrences: x{lo} is exact, and stays required when more
 	 * may follow; else what one occurrence requires stays required */
 	if (in->exact) {
-		struct mt_relit *rep = calloc(2, sizeof(*rep));
+		struct mt_relit *rep = rl_calloc(st, 2, sizeof(*rep));
 		bool ok = rep != NULL && lo <= RL_REP_MAX;
 
-		if (rep == NULL)
-			st->nomem = st->bad = true;
 		if (ok) {
 			rep[0] = in->ex;
 			for (unsigned k = 1; k < lo && ok; k++)
@@ -632,9 +639,8 @@ parse_concat(struct rl_st *st)
 
 	if (out == NULL)
 		return NULL;
-	run = calloc(2, sizeof(*run));
+	run = rl_calloc(st, 2, sizeof(*run));
 	if (run == NULL) {
-		st->nomem = st->bad = true;
 		free(out);
 		return NULL;
 	}
@@ -684,9 +690,8 @@ parse_alt(struct rl_st *st)
 
 	if (acc == NULL)
 		return NULL;
-	u = calloc(1, sizeof(*u));
+	u = rl_calloc(st, 1, sizeof(*u));
 	if (u == NULL) {
-		st->nomem = st->bad = true;
 		free(acc);
 		return NULL;
 	}
