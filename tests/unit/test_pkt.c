@@ -109,21 +109,7 @@ oc_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* ---- frame builder ---------------------------------------------------- */
 
@@ -198,28 +184,28 @@ build(uint8_t *buf, const struct spec *s, struct layout *lo)
 	memset(buf, 0, 2048);
 	memcpy(buf, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	for (i = 0; i < (size_t)s->nvlan; i++) {
-		put16(buf + off, s->tpid[i]);
-		put16(buf + off + 2, s->tci[i]);
+		tu_put16(buf + off, s->tpid[i]);
+		tu_put16(buf + off + 2, s->tci[i]);
 		off += 4;
 	}
 	if (s->family == 0) {
 		/* ARP request */
-		put16(buf + off, 0x0806);
+		tu_put16(buf + off, 0x0806);
 		off += 2;
 		memcpy(buf + off, "\x00\x01\x08\x00\x06\x04\x00\x01", 8);
 		off += 28;
 		lo->l3 = lo->l4 = lo->pl = lo->end = off;
 		return off;
 	}
-	put16(buf + off, s->family == 4 ? 0x0800 : 0x86dd);
+	tu_put16(buf + off, s->family == 4 ? 0x0800 : 0x86dd);
 	l3 = off + 2;
 	if (s->family == 4) {
 		size_t hl = 20 + 4 * (size_t)s->ip4_opt_words;
 
 		buf[l3] = (uint8_t)(0x40 | (hl / 4));
 		buf[l3 + 1] = 0;
-		put16(buf + l3 + 4, 0x1234);
-		put16(buf + l3 + 6, s->frag);
+		tu_put16(buf + l3 + 4, 0x1234);
+		tu_put16(buf + l3 + 6, s->frag);
 		buf[l3 + 8] = s->ttl;
 		buf[l3 + 9] = s->proto;
 		memcpy(buf + l3 + 12, s->src, 4);
@@ -232,7 +218,7 @@ build(uint8_t *buf, const struct spec *s, struct layout *lo)
 		size_t e = l3 + 40;
 		int k;
 
-		put32(buf + l3, 0x60000000u | 0x12345);
+		tu_put32(buf + l3, 0x60000000u | 0x12345);
 		buf[l3 + 6] = first;
 		buf[l3 + 7] = s->ttl;
 		memcpy(buf + l3 + 8, s->src, 16);
@@ -244,8 +230,8 @@ build(uint8_t *buf, const struct spec *s, struct layout *lo)
 			buf[e] = next;
 			if (s->ext[k] == IPPROTO_FRAGMENT) {
 				buf[e + 1] = 0;
-				put16(buf + e + 2, 0x0001);   /* offset 0, M=1 */
-				put32(buf + e + 4, 0xabcd);
+				tu_put16(buf + e + 2, 0x0001);   /* offset 0, M=1 */
+				tu_put32(buf + e + 4, 0xabcd);
 				elen = 8;
 			} else {
 				buf[e + 1] = s->ext_len[k];
@@ -266,19 +252,19 @@ build(uint8_t *buf, const struct spec *s, struct layout *lo)
 	if (s->proto == IPPROTO_TCP) {
 		size_t hl = 20 + 4 * (size_t)s->tcp_opt_words;
 
-		put16(buf + l4, s->sport);
-		put16(buf + l4 + 2, s->dport);
-		put32(buf + l4 + 4, s->seq);
-		put32(buf + l4 + 8, s->ack);
+		tu_put16(buf + l4, s->sport);
+		tu_put16(buf + l4 + 2, s->dport);
+		tu_put32(buf + l4 + 4, s->seq);
+		tu_put32(buf + l4 + 8, s->ack);
 		buf[l4 + 12] = (uint8_t)((hl / 4) << 4);
 		buf[l4 + 13] = s->flags;
-		put16(buf + l4 + 14, s->win);
+		tu_put16(buf + l4 + 14, s->win);
 		for (i = 20; i < hl; i++)
 			buf[l4 + i] = 1;
 		pl = l4 + hl;
 	} else if (s->proto == IPPROTO_UDP) {
-		put16(buf + l4, s->sport);
-		put16(buf + l4 + 2, s->dport);
+		tu_put16(buf + l4, s->sport);
+		tu_put16(buf + l4 + 2, s->dport);
 		pl = l4 + 8;
 	} else {
 		/* ICMP echo request */
@@ -289,13 +275,13 @@ build(uint8_t *buf, const struct spec *s, struct layout *lo)
 	end = pl + s->plen;
 	l4len = end - l4;
 	if (s->family == 4) {
-		put16(buf + l3 + 2, (uint16_t)(end - l3));
-		put16(buf + l3 + 10, (uint16_t)~oc_fold(oc_add(0, buf + l3, l4 - l3)));
+		tu_put16(buf + l3 + 2, (uint16_t)(end - l3));
+		tu_put16(buf + l3 + 10, (uint16_t)~oc_fold(oc_add(0, buf + l3, l4 - l3)));
 	} else {
-		put16(buf + l3 + 4, (uint16_t)(end - l3 - 40));
+		tu_put16(buf + l3 + 4, (uint16_t)(end - l3 - 40));
 	}
 	if (s->proto == IPPROTO_UDP)
-		put16(buf + l4 + 4, (uint16_t)l4len);
+		tu_put16(buf + l4 + 4, (uint16_t)l4len);
 	if (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) {
 		uint8_t ph[4];
 		uint16_t ck;
@@ -305,13 +291,13 @@ build(uint8_t *buf, const struct spec *s, struct layout *lo)
 		sum = oc_add(sum, s->dst, s->family == 4 ? 4 : 16);
 		ph[0] = 0;
 		ph[1] = s->proto;
-		put16(ph + 2, (uint16_t)l4len);
+		tu_put16(ph + 2, (uint16_t)l4len);
 		sum = oc_add(sum, ph, 4);
 		sum = oc_add(sum, buf + l4, l4len);
 		ck = (uint16_t)~oc_fold(sum);
 		if (s->proto == IPPROTO_UDP && ck == 0)
 			ck = 0xffff;
-		put16(buf + l4 + (s->proto == IPPROTO_TCP ? 16 : 6), ck);
+		tu_put16(buf + l4 + (s->proto == IPPROTO_TCP ? 16 : 6), ck);
 	}
 	for (i = 0; i < s->pad; i++)
 		buf[end + i] = 0xa5;
@@ -497,17 +483,17 @@ test_ipv4_udp(void)
 	CU_ASSERT(memcmp(p.src_ip, v4_cli, 4) == 0);
 
 	/* UDP length shorter than the IP payload: the UDP length wins */
-	put16(fbuf + lo.l4 + 4, 8 + 4);
+	tu_put16(fbuf + lo.l4 + 4, 8 + 4);
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_UDP);
 	CU_ASSERT_EQUAL(p.payload_len, 4);
 
 	/* UDP length below its header */
-	put16(fbuf + lo.l4 + 4, 7);
+	tu_put16(fbuf + lo.l4 + 4, 7);
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_MALFORMED);
 	CU_ASSERT_EQUAL(p.err, DP_PKT_ERR_UDP_LEN);
 
 	/* UDP length beyond the datagram */
-	put16(fbuf + lo.l4 + 4, (uint16_t)(lo.end - lo.l4 + 1));
+	tu_put16(fbuf + lo.l4 + 4, (uint16_t)(lo.end - lo.l4 + 1));
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_MALFORMED);
 	CU_ASSERT_EQUAL(p.err, DP_PKT_ERR_UDP_LEN);
 }
@@ -732,7 +718,7 @@ test_ipv4_malformed(void)
 	CU_ASSERT_EQUAL(p.err, DP_PKT_ERR_IP_HLEN);
 	/* IHL larger than the total length */
 	fbuf[lo.l3] = 0x4f;
-	put16(fbuf + lo.l3 + 2, 40);
+	tu_put16(fbuf + lo.l3 + 2, 40);
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_MALFORMED);
 	CU_ASSERT(p.err == DP_PKT_ERR_IP_HLEN || p.err == DP_PKT_ERR_IP_TOTLEN);
 	/* IHL beyond the frame */
@@ -748,14 +734,14 @@ test_ipv4_malformed(void)
 	n = build(fbuf, &s, &lo);
 
 	/* total length beyond the frame, and below the header */
-	put16(fbuf + lo.l3 + 2, (uint16_t)(n - lo.l3 + 1));
+	tu_put16(fbuf + lo.l3 + 2, (uint16_t)(n - lo.l3 + 1));
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_MALFORMED);
 	CU_ASSERT_EQUAL(p.err, DP_PKT_ERR_IP_TOTLEN);
-	put16(fbuf + lo.l3 + 2, 19);
+	tu_put16(fbuf + lo.l3 + 2, 19);
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_MALFORMED);
 	CU_ASSERT_EQUAL(p.err, DP_PKT_ERR_IP_TOTLEN);
 	/* total length that leaves no room for the TCP header */
-	put16(fbuf + lo.l3 + 2, 20 + 19);
+	tu_put16(fbuf + lo.l3 + 2, 20 + 19);
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_MALFORMED);
 	CU_ASSERT_EQUAL(p.err, DP_PKT_ERR_L4_SHORT);
 	n = build(fbuf, &s, &lo);
@@ -780,7 +766,7 @@ test_ipv4_malformed(void)
 	/* IPv6 payload length beyond the frame */
 	spec_tcp6(&s);
 	n = build(fbuf, &s, &lo);
-	put16(fbuf + lo.l3 + 4, (uint16_t)(n - lo.l3 - 40 + 1));
+	tu_put16(fbuf + lo.l3 + 4, (uint16_t)(n - lo.l3 - 40 + 1));
 	CU_ASSERT_EQUAL(parse_guarded(fbuf, n, &p), DP_PKT_MALFORMED);
 	CU_ASSERT_EQUAL(p.err, DP_PKT_ERR_IP_TOTLEN);
 	fbuf[lo.l3] = 0x40;
@@ -918,7 +904,7 @@ test_checksums(void)
 	spec_tcp4(&s);
 	s.proto = IPPROTO_UDP;
 	n = build(fbuf, &s, &lo);
-	put16(fbuf + lo.l4 + 6, 0);
+	tu_put16(fbuf + lo.l4 + 6, 0);
 	CU_ASSERT_EQUAL(csum_guarded(fbuf, n, &prc), 0);
 	CU_ASSERT_EQUAL(prc, DP_PKT_UDP);
 	/* ... but the IPv4 header checksum is still checked */
@@ -929,7 +915,7 @@ test_checksums(void)
 	spec_tcp6(&s);
 	s.proto = IPPROTO_UDP;
 	n = build(fbuf, &s, &lo);
-	put16(fbuf + lo.l4 + 6, 0);
+	tu_put16(fbuf + lo.l4 + 6, 0);
 	CU_ASSERT_EQUAL(csum_guarded(fbuf, n, &prc), -EBADMSG);
 
 	/* a wrong IPv4 header checksum alone */

@@ -1264,19 +1264,7 @@ count_ttl_event(void *arg, const struct dp_alert *a)
 		ttl_events++;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /*
  * Ethernet + IPv4 or IPv6 + TCP (no options) between 10.0.0.1 / fd00::1
@@ -1299,10 +1287,10 @@ tcp_frame(uint8_t *f, bool v6, bool from_client, uint8_t ttl, uint8_t flags,
 		a[0] = b[0] = 0xfd;
 		a[15] = 1;
 		b[15] = 2;
-		put16(f + 12, 0x86dd);
+		tu_put16(f + 12, 0x86dd);
 		memset(f + l3, 0, 40);
 		f[l3] = 0x60;
-		put16(f + l3 + 4, (uint16_t)(20 + plen));
+		tu_put16(f + l3 + 4, (uint16_t)(20 + plen));
 		f[l3 + 6] = 6;                          /* next header: TCP */
 		f[l3 + 7] = ttl;                        /* hop limit */
 		memcpy(f + l3 + 8, src, 16);
@@ -1312,10 +1300,10 @@ tcp_frame(uint8_t *f, bool v6, bool from_client, uint8_t ttl, uint8_t flags,
 		a[0] = b[0] = 10;
 		a[3] = 1;
 		b[3] = 2;
-		put16(f + 12, 0x0800);
+		tu_put16(f + 12, 0x0800);
 		memset(f + l3, 0, 20);
 		f[l3] = 0x45;
-		put16(f + l3 + 2, (uint16_t)(20 + 20 + plen));
+		tu_put16(f + l3 + 2, (uint16_t)(20 + 20 + plen));
 		f[l3 + 8] = ttl;
 		f[l3 + 9] = 6;
 		memcpy(f + l3 + 12, src, 4);
@@ -1323,13 +1311,13 @@ tcp_frame(uint8_t *f, bool v6, bool from_client, uint8_t ttl, uint8_t flags,
 		l4 = l3 + 20;
 	}
 	memset(f + l4, 0, 20);
-	put16(f + l4, from_client ? 40000 : 80);
-	put16(f + l4 + 2, from_client ? 80 : 40000);
-	put32(f + l4 + 4, seq);
-	put32(f + l4 + 8, ack);
+	tu_put16(f + l4, from_client ? 40000 : 80);
+	tu_put16(f + l4 + 2, from_client ? 80 : 40000);
+	tu_put32(f + l4 + 4, seq);
+	tu_put32(f + l4 + 8, ack);
 	f[l4 + 12] = 0x50;
 	f[l4 + 13] = flags;
-	put16(f + l4 + 14, 65535);
+	tu_put16(f + l4 + 14, 65535);
 	memcpy(f + l4 + 20, payload != NULL ? payload : "", plen);
 	return l4 + 20 + plen;
 }

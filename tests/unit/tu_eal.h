@@ -32,4 +32,19 @@ char *tu_read_file(const char *path, size_t *len);
  * deflate); a malloc'd buffer of *@p olen bytes (CUnit-fatal on failure). */
 uint8_t *tu_deflate(const void *in, size_t len, int wbits, size_t *olen);
 
+/** Write @p v big-endian (network order) at @p p. */
+static inline void
+tu_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+tu_put32(uint8_t *p, uint32_t v)
+{
+	tu_put16(p, (uint16_t)(v >> 16));
+	tu_put16(p + 2, (uint16_t)v);
+}
+
 #endif
