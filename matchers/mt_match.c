@@ -17,16 +17,25 @@ struct scan_ctx {
 	const uint8_t *need;
 };
 
+/* First sight of rule @p r in this call: its per-call state starts empty.
+ * @return true the first time. */
+static inline bool
+touch(struct mt_scratch *s, uint32_t r)
+{
+	if (s->cand_mark[r] == s->epoch)
+		return false;
+	s->cand_mark[r] = s->epoch;
+	s->cand_fp_end[r] = UINT32_MAX;
+	s->cand_hits[r] = 0;
+	return true;
+}
+
 /* a rule without patterns: a candidate on every call */
 static inline void
 mark(struct mt_scratch *s, uint32_t r)
 {
-	if (s->cand_mark[r] != s->epoch) {
-		s->cand_mark[r] = s->epoch;
-		s->cand_fp_end[r] = UINT32_MAX;
-		s->cand_hits[r] = 0;
+	if (touch(s, r))
 		s->cand[s->n_cand++] = r;
-	}
 }
 
 static int
@@ -42,11 +51,7 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
 		unsigned slot = v >> MT_MPM_SLOT_SHIFT;
 		uint8_t had;
 
-		if (s->cand_mark[r] != s->epoch) {
-			s->cand_mark[r] = s->epoch;
-			s->cand_fp_end[r] = UINT32_MAX;
-			s->cand_hits[r] = 0;
-		}
+		touch(s, r);
 		had = s->cand_hits[r];
 		s->cand_hits[r] = (uint8_t)(had | 1u << slot);
 		if (s->cand_hits[r] == c->need[r] && had != c->need[r])
