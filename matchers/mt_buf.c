@@ -279,8 +279,9 @@ same_name(const struct mt_slice *a, uint32_t ka, const struct mt_slice *b, uint3
 }
 
 /* Normalised headers: one line per name (repeats joined with ", "), no
- * cookies. Duplicate names are found through name_key(), so the pairwise
- * pass compares integers, not strings. */
+ * cookies. Repeats are found in one pass through a small open-addressed
+ * table of name_key()s, so strncasecmp runs only for equal keys and the
+ * usual message without repeats costs no pairwise pass. */
 static void
 put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 {
@@ -289,28 +290,46 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 	const struct mt_slice *cookie = resp ? &sck : &ck;
 	uint16_t n = m->n_headers < MT_MAX_HEADERS ? m->n_headers : MT_MAX_HEADERS;
 	uint32_t key[MT_MAX_HEADERS], kc = name_key(cookie);
-	uint64_t done = 0; /* headers already written as a repeat of an earlier name */
+	int8_t slot[128], next[MT_MAX_HEADERS], last[MT_MAX_HEADERS];
+	uint64_t skip = 0; /* cookies, and repeats written after their first */
 
-	_Static_assert(MT_MAX_HEADERS <= 64, "done is a 64-bit map");
-
-	for (uint16_t i = 0; i < n; i++)
-		key[i] = name_key(&m->headers[i].name);
+	_Static_assert(MT_MAX_HEADERS <= 64, "skip is a 64-bit map");
+	memset(slot, -1, sizeof(slot));
 	for (uint16_t i = 0; i < n; i++) {
 		const struct mt_slice *nm = &m->headers[i].name;
+		unsigned h = (name_key(nm) * 2654435761u) >> 25;
 
-		if ((done >> i) & 1)
+		key[i] = name_key(nm);
+		next[i] = -1;
+		if (same_name(nm, key[i], cookie, kc)) {
+			skip |= 1ull << i;
 			continue;
-		if (same_name(nm, key[i], cookie, kc))
+		}
+		for (;; h = (h + 1) & 127) {
+			int f = slot[h];
+
+			if (f < 0) {
+				slot[h] = (int8_t)i;
+				last[i] = (int8_t)i;
+				break;
+			}
+			if (same_name(nm, key[i], &m->headers[f].name, key[f])) {
+				next[last[f]] = (int8_t)i;
+				last[f] = (int8_t)i;
+				skip |= 1ull << i;
+				break;
+			}
+		}
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		if ((skip >> i) & 1)
 			continue;
-		put_slice(w, nm);
+		put_slice(w, &m->headers[i].name);
 		put2(w, ':', ' ');
 		put_slice(w, &m->headers[i].value);
-		for (uint16_t j = i + 1; j < n; j++) {
-			if (same_name(nm, key[i], &m->headers[j].name, key[j])) {
-				put2(w, ',', ' ');
-				put_slice(w, &m->headers[j].value);
-				done |= 1ull << j;
-			}
+		for (int j = next[i]; j >= 0; j = next[j]) {
+			put2(w, ',', ' ');
+			put_slice(w, &m->headers[j].value);
 		}
 		put2(w, '\r', '\n');
 	}

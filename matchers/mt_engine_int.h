@@ -225,8 +225,10 @@ struct mt_mpm {
 	uint8_t side;          /* evaluation side */
 	uint8_t buf;           /* buffer id scanned */
 	hs_database_t *db;
-	uint32_t n;
-	uint32_t *rule_of;     /* pattern id -> rule index | slot << MT_MPM_SLOT_SHIFT */
+	uint32_t n;            /* targets: rule|slot pairs in rule_of */
+	uint32_t n_ids;        /* Hyperscan patterns (equal literals are one) */
+	uint32_t *rule_of;     /* rule index | slot << MT_MPM_SLOT_SHIFT, grouped by id */
+	uint32_t *first;       /* id -> its targets rule_of[first[id] .. first[id + 1]) */
 };
 
 /* rule_of[] holds the rule index and the pattern's slot in the rule:
@@ -304,7 +306,7 @@ bool mt_hs_pcre_prefilterable(const struct mt_item *it, int idx);
 /* Up to @p max factors (mt_relit.c) of a pcre item: literals one of which
  * every match holds. 0 for a negated pcre or one in UTF-8/UCP mode (case
  * folding there is not ASCII's); < 0 on allocation failure. */
-int mt_hs_pcre_factors(const struct mt_item *it, struct mt_relit *f, int max);
+int mt_hs_pcre_factors(const struct mt_item *it, unsigned class_max, struct mt_relit *f, int max);
 /* A literal as a Hyperscan expression (\xHH per byte), malloc'ed. */
 char *mt_hs_escape_lit(const uint8_t *p, uint32_t n);
 

@@ -13,6 +13,7 @@
  */
 #include "mt_engine_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 /* 04: the body stream databases also hold prefilter forms of body pcres */
 /* 07: gates (literal slots in the multi-pattern databases), literals for
  * body pcres in the stream databases, whose pattern maps are stored */
-#define MT_CACHE_MAGIC "MTHSDB07"
+#define MT_CACHE_MAGIC "MTHSDB08"
 
 /* ---------- per-rule pcre databases ---------- */
 
@@ -95,12 +96,12 @@ mt_hs_pcre_prefilterable(const struct mt_item *it, int idx)
 }
 
 int
-mt_hs_pcre_factors(const struct mt_item *it, struct mt_relit *f, int max)
+mt_hs_pcre_factors(const struct mt_item *it, unsigned class_max, struct mt_relit *f, int max)
 {
 	if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED) ||
 	    (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
 		return 0;
-	return mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, f, max);
+	return mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, class_max, f, max);
 }
 
 /* Escape a literal for hs_compile_multi. */
@@ -117,6 +118,25 @@ mt_hs_escape_lit(const uint8_t *p, uint32_t n)
 	return o;
 }
 
+/* The bytes a literal pattern puts in the database. */
+static void
+pat_bytes(const struct pat *pt, const uint8_t **p, uint32_t *l, bool *nocase)
+{
+	const struct mt_item *it = pt->it;
+
+	*p = it != NULL ? it->pat : pt->lit;
+	*l = it != NULL ? it->len : pt->len;
+	*nocase = it != NULL ? (it->flags & MT_F_NOCASE) != 0 : pt->caseless;
+	if (it != NULL && (it->flags & MT_F_FP_CHOP)) {
+		*p += it->fp_off;
+		*l = it->fp_len;
+	}
+}
+
+/* Compile one (side, buffer) database. Equal literals (the same fast
+ * pattern or gate in several rules) become one Hyperscan pattern whose
+ * match reaches every rule|slot in rule_of[first[id]..first[id+1]): fewer
+ * literals scan faster, and each match calls back once. */
 static int
 compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *errs)
 {
@@ -125,13 +145,16 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 	char **owned = calloc(n, sizeof(*owned));
 	unsigned *fl = calloc(n, sizeof(*fl)), *ids = calloc(n, sizeof(*ids));
 	size_t *lens = calloc(n, sizeof(*lens));
+	uint32_t *uid = calloc(n, sizeof(*uid)), *rep = calloc(n, sizeof(*rep));
+	uint32_t *cur = calloc(n + 1, sizeof(*cur)), nu = 0;
 	hs_compile_error_t *ce = NULL;
 	hs_error_t rc;
 	int ret = 0;
 
 	m->rule_of = malloc(sizeof(uint32_t) * n);
+	m->first = calloc(n + 1, sizeof(uint32_t));
 	if (ex == NULL || owned == NULL || fl == NULL || ids == NULL || lens == NULL ||
-	    m->rule_of == NULL) {
+	    uid == NULL || rep == NULL || cur == NULL || m->rule_of == NULL || m->first == NULL) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -139,41 +162,61 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 		any_re = any_re || (pats[i].it != NULL && pats[i].it->type == MT_IT_PCRE);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct mt_item *it = pats[i].it;
+		const uint8_t *p;
+		uint32_t l, u;
+		bool nocase;
 
-		m->rule_of[i] = pats[i].tag;
-		ids[i] = i;
 		if (it != NULL && it->type == MT_IT_PCRE) {
-			ex[i] = it->re;
-			fl[i] = it->hs_flags | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
+			ex[nu] = it->re;
+			fl[nu] = it->hs_flags | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
+			ids[nu] = nu;
+			rep[nu] = i;
+			uid[i] = nu++;
 			continue;
 		}
-		{
-			const uint8_t *p = it != NULL ? it->pat : pats[i].lit;
-			uint32_t l = it != NULL ? it->len : pats[i].len;
-			bool nocase = it != NULL ? (it->flags & MT_F_NOCASE) != 0 : pats[i].caseless;
+		pat_bytes(&pats[i], &p, &l, &nocase);
+		for (u = 0; u < nu; u++) {
+			const uint8_t *q;
+			uint32_t ql;
+			bool qc;
 
-			if (it != NULL && (it->flags & MT_F_FP_CHOP)) {
-				p += it->fp_off;
-				l = it->fp_len;
-			}
-			fl[i] = HS_FLAG_SINGLEMATCH | (nocase ? HS_FLAG_CASELESS : 0);
-			if (any_re) {
-				owned[i] = mt_hs_escape_lit(p, l);
-				if (owned[i] == NULL) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				ex[i] = owned[i];
-			} else {
-				ex[i] = (const char *)p;
-				lens[i] = l;
-			}
+			if (pats[rep[u]].it != NULL && pats[rep[u]].it->type == MT_IT_PCRE)
+				continue;
+			pat_bytes(&pats[rep[u]], &q, &ql, &qc);
+			if (ql == l && qc == nocase && memcmp(q, p, l) == 0)
+				break;
 		}
+		uid[i] = u;
+		if (u < nu)
+			continue;
+		rep[nu] = i;
+		ids[nu] = nu;
+		fl[nu] = HS_FLAG_SINGLEMATCH | (nocase ? HS_FLAG_CASELESS : 0);
+		if (any_re) {
+			owned[nu] = mt_hs_escape_lit(p, l);
+			if (owned[nu] == NULL) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			ex[nu] = owned[nu];
+		} else {
+			ex[nu] = (const char *)p;
+			lens[nu] = l;
+		}
+		nu++;
 	}
+	/* targets grouped by pattern id, in rule order within a group */
+	for (uint32_t i = 0; i < n; i++)
+		m->first[uid[i] + 1]++;
+	for (uint32_t u = 0; u < nu; u++)
+		m->first[u + 1] += m->first[u];
+	memcpy(cur, m->first, sizeof(*cur) * (nu + 1));
+	for (uint32_t i = 0; i < n; i++)
+		m->rule_of[cur[uid[i]]++] = pats[i].tag;
 	if (any_re)
-		rc = hs_compile_multi(ex, fl, ids, n, HS_MODE_BLOCK, NULL, &m->db, &ce);
+		rc = hs_compile_multi(ex, fl, ids, nu, HS_MODE_BLOCK, NULL, &m->db, &ce);
 	else
-		rc = hs_compile_lit_multi(ex, fl, ids, lens, n, HS_MODE_BLOCK, NULL, &m->db, &ce);
+		rc = hs_compile_lit_multi(ex, fl, ids, lens, nu, HS_MODE_BLOCK, NULL, &m->db, &ce);
 	if (rc != HS_SUCCESS) {
 		mt_err_add(errs, "<engine>", 0, "fast_pattern",
 			   "Hyperscan cannot compile the %s database: %s",
@@ -191,7 +234,11 @@ out:
 	free(fl);
 	free(ids);
 	free(lens);
+	free(uid);
+	free(rep);
+	free(cur);
 	m->n = n;
+	m->n_ids = nu;
 	return ret;
 }
 
@@ -203,6 +250,22 @@ struct gate {
 	uint8_t buf;
 	struct mt_relit f;
 };
+
+static int
+add_gate(struct gate **gv, size_t *n, size_t *cap, struct gate g)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct gate *nv = realloc(*gv, sizeof(**gv) * nc);
+
+		if (nv == NULL)
+			return -ENOMEM;
+		*gv = nv;
+		*cap = nc;
+	}
+	(*gv)[(*n)++] = g;
+	return 0;
+}
 
 /* Gates of rule @p r from every non-negated pcre of its header-side
  * groups. A factor of a relative pcre occurs in the part of the buffer the
@@ -219,22 +282,114 @@ collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *
 			continue;
 		for (uint16_t i = 0; i < grp->n && slot <= MT_MPM_MAX_SLOT; i++) {
 			struct mt_relit f[2];
-			int nf = mt_hs_pcre_factors(&grp->items[i], f, 2);
+			int nf = mt_hs_pcre_factors(&grp->items[i], MT_RELIT_CLASS_HEAD, f, 2);
 
 			if (nf < 0)
 				return nf;
 			for (int k = 0; k < nf && slot <= MT_MPM_MAX_SLOT; k++) {
-				if (*n == *cap) {
-					size_t nc = *cap ? *cap * 2 : 64;
-					struct gate *nv = realloc(*gv, sizeof(**gv) * nc);
+				int rc = add_gate(gv, n, cap, (struct gate){r, slot++, grp->buf, f[k]});
 
-					if (nv == NULL)
-						return -ENOMEM;
-					*gv = nv;
-					*cap = nc;
-				}
-				(*gv)[(*n)++] = (struct gate){r, slot++, grp->buf, f[k]};
+				if (rc < 0)
+					return rc;
 			}
+		}
+	}
+	return 0;
+}
+
+/* What ordinary API traffic puts in a buffer. A fallback gate that opens
+ * on it would make its rule a candidate on nearly every transaction, and
+ * confirming the pcre each time costs more than the regex in the database
+ * (for the header buffer "nc" is in "Accept-Encoding"). */
+static const char *
+typical_of(uint8_t buf)
+{
+	switch (MT_BUFID_KIND(buf)) {
+	case MT_B_URI:
+	case MT_B_URI_RAW:
+	case MT_B_REQUEST_LINE:
+		return "GET /api/v2/users/12345/orders?limit=20&offset=40&sort=-created_at"
+		       "&fields=id,name,status&include=items&q=shipped&since=2024-01-01T00:00:00Z"
+		       "&page[size]=50&filter[email]=ann%40example.com HTTP/1.1";
+	case MT_B_HEADER:
+	case MT_B_HEADER_RAW:
+		return "Host: api.example.com\r\nUser-Agent: Mozilla/5.0 (Linux; Android 13; "
+		       "Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile "
+		       "Safari/537.36\r\nAccept: application/json, text/plain, */*\r\n"
+		       "Accept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\n"
+		       "Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9\r\n"
+		       "Content-Type: application/json; charset=utf-8\r\nContent-Length: 1024\r\n"
+		       "Cookie: sessionid=8f2a9c; csrftoken=Zx81; _ga=GA1.2.1234\r\n"
+		       "X-Request-Id: 6f1c2e7a-93b4-4d0e-8a5b-1c2d3e4f5a6b\r\n"
+		       "X-Forwarded-For: 203.0.113.7\r\nOrigin: https://app.example.com\r\n"
+		       "Referer: https://app.example.com/account/settings\r\n"
+		       "Connection: keep-alive\r\nCache-Control: no-cache\r\n";
+	case MT_B_COOKIE:
+		return "sessionid=8f2a9c41d7; csrftoken=Zx81Qw; _ga=GA1.2.1234.5678; "
+		       "theme=dark; locale=en_US; userId=42; cart=%7B%22n%22%3A2%7D";
+	case MT_B_UA:
+		return "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+		       "Gecko) Chrome/120.0.0.0 Safari/537.36 okhttp/4.12.0 python-requests/2.31";
+	default:
+		return NULL;
+	}
+}
+
+static bool
+relit_in(const struct mt_relit *f, const char *text)
+{
+	size_t tl = strlen(text);
+
+	for (uint16_t k = 0; k < f->n; k++)
+		for (size_t i = 0; i + f->len[k] <= tl; i++) {
+			uint8_t j = 0;
+
+			while (j < f->len[k] &&
+			       (f->caseless ? tolower((unsigned char)text[i + j]) == f->s[k][j]
+					    : (uint8_t)text[i + j] == f->s[k][j]))
+				j++;
+			if (j == f->len[k])
+				return true;
+		}
+	return false;
+}
+
+/* Rule @p r has neither content nor a gate: the first of its header-side
+ * pcres whose best factor has strings of one or two bytes, and does not
+ * occur in ordinary traffic, gates it. */
+static int
+fallback_gate(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *n, size_t *cap)
+{
+	for (uint16_t g = 0; g < rule->n_groups; g++) {
+		const struct mt_group *grp = &rule->groups[g];
+
+		if (mt_buf_kind_is_body(MT_BUFID_KIND(grp->buf)))
+			continue;
+		for (uint16_t i = 0; i < grp->n; i++) {
+			const struct mt_item *it = &grp->items[i];
+			const char *typical = typical_of(grp->buf);
+			struct mt_relit *f;
+			int nf;
+
+			if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED) ||
+			    (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
+				continue;
+			f = malloc(sizeof(*f) * 4);
+			if (f == NULL)
+				return -ENOMEM;
+			nf = mt_relit_fallback(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0,
+					       MT_RELIT_CLASS_HEAD, f, 4);
+			for (int k = 0; k < nf; k++) {
+				if (typical == NULL || !relit_in(&f[k], typical)) {
+					int rc = add_gate(gv, n, cap, (struct gate){r, 1, grp->buf, f[k]});
+
+					free(f);
+					return rc;
+				}
+			}
+			free(f);
+			if (nf < 0)
+				return nf;
 		}
 	}
 	return 0;
@@ -276,9 +431,17 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
 			srcbuf[r] = rule->groups[rule->fp_group].buf;
 			slot[r] = 1;
-		} else if (n_gates > g0) {
+		} else {
+			/* no literal of three bytes: a gate of shorter ones still
+			 * keeps the regex out of the database */
+			if (n_gates == g0) {
+				ret = fallback_gate(rule, (uint32_t)r, &gates, &n_gates, &cap_gates);
+				if (ret < 0)
+					goto out;
+			}
 			/* literal gates select the rule: no regex in the database */
-			slot[r] = 2;
+			if (n_gates > g0)
+				slot[r] = 2;
 		}
 		for (uint16_t g = 0; g < rule->n_groups && !slot[r]; g++) {
 			for (uint16_t i = 0; i < rule->groups[g].n; i++) {
@@ -451,7 +614,9 @@ cache_save(struct mt_engine *e)
 	for (size_t m = 0; ok && m < e->n_mpm; m++) {
 		const struct mt_mpm *mp = &e->mpm[m];
 		ok = wr(f, &mp->side, 1) && wr(f, &mp->buf, 1) && wr(f, &mp->n, sizeof(mp->n)) &&
-		     wr(f, mp->rule_of, sizeof(uint32_t) * mp->n) && wr_db(f, mp->db);
+		     wr(f, mp->rule_of, sizeof(uint32_t) * mp->n) &&
+		     wr(f, &mp->n_ids, sizeof(mp->n_ids)) &&
+		     wr(f, mp->first, sizeof(uint32_t) * (mp->n_ids + 1)) && wr_db(f, mp->db);
 	}
 	for (int s = 0; ok && s < 2; s++) {
 		n = e->n_always[s];
@@ -536,6 +701,17 @@ cache_load(struct mt_engine *e)
 		for (uint32_t k = 0; ok && k < mp->n; k++)
 			ok = (mp->rule_of[k] & MT_MPM_RULE_MASK) < e->n_rules &&
 			     (mp->rule_of[k] >> MT_MPM_SLOT_SHIFT) <= MT_MPM_MAX_SLOT;
+		ok = ok && rd(f, &mp->n_ids, sizeof(mp->n_ids)) && mp->n_ids > 0 &&
+		     mp->n_ids <= mp->n;
+		if (ok) {
+			mp->first = malloc(sizeof(uint32_t) * (mp->n_ids + 1));
+			ok = mp->first != NULL &&
+			     rd(f, mp->first, sizeof(uint32_t) * (mp->n_ids + 1)) &&
+			     mp->first[0] == 0 && mp->first[mp->n_ids] == mp->n;
+		}
+		/* every id has at least one target */
+		for (uint32_t k = 0; ok && k < mp->n_ids; k++)
+			ok = mp->first[k] < mp->first[k + 1];
 		ok = ok && (mp->db = rd_db(f)) != NULL;
 	}
 	for (int s = 0; ok && s < 2; s++) {
@@ -691,6 +867,7 @@ mt_hs_free(struct mt_engine *e)
 	for (size_t m = 0; m < e->n_mpm; m++) {
 		hs_free_database(e->mpm[m].db);
 		free(e->mpm[m].rule_of);
+		free(e->mpm[m].first);
 		memset(&e->mpm[m], 0, sizeof(e->mpm[m]));
 	}
 	e->n_mpm = 0;

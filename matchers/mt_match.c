@@ -46,8 +46,10 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
 
 	(void)from;
 	(void)flags;
-	if (id < c->m->n) {
-		uint32_t v = c->m->rule_of[id], r = v & MT_MPM_RULE_MASK;
+	if (id >= c->m->n_ids)
+		return 0;
+	for (uint32_t k = c->m->first[id], e = c->m->first[id + 1]; k < e; k++) {
+		uint32_t v = c->m->rule_of[k], r = v & MT_MPM_RULE_MASK;
 		unsigned slot = v >> MT_MPM_SLOT_SHIFT;
 		uint8_t had;
 

@@ -18,13 +18,17 @@
 #include <string.h>
 
 #define RL_MAXDEPTH 64
-#define RL_NF 2
-#define RL_CLASS_MAX 4   /* more short literals cost the scan more than they save */
+#define RL_NF 4 /* factors kept per node; the best two are output */
 #define RL_REP_MAX 8     /* x{n} with n up to this is crossed out */
 
+/* A node is exact (it matches exactly one of the strings of ex), or it may
+ * still say how every match begins (pre) or ends (suf): "x+" with x exact
+ * begins and ends with a string of x, "ab.*cd" begins with "ab" and ends
+ * with "cd". A concatenation crosses its neighbours' runs with them. */
 struct rl_info {
 	bool exact;
-	struct mt_relit ex;
+	bool prefix, suffix;
+	struct mt_relit ex, pre, suf;
 	int nf;
 	struct mt_relit f[RL_NF];
 };
@@ -33,6 +37,7 @@ struct rl_st {
 	const char *p;
 	size_t i, n;
 	bool caseless;
+	unsigned class_max;
 	bool bad;
 	bool nomem;
 	int depth;
@@ -153,15 +158,40 @@ add_factor(struct rl_info *in, const struct mt_relit *s)
 	in->f[pos] = *s;
 }
 
-/* the best single requirement of a node: a factor or its exact set */
-static const struct mt_relit *
-best_of(const struct rl_info *in)
+/* the requirements of a node, best first: its factors and its exact set */
+static int
+cands_of(const struct rl_info *in, const struct mt_relit *c[RL_NF + 1])
 {
-	const struct mt_relit *b = in->nf > 0 ? &in->f[0] : NULL;
+	int n = 0;
 
-	if (in->exact && score(&in->ex) > 0 && (b == NULL || score(&in->ex) >= score(b)))
-		b = &in->ex;
-	return b;
+	if (in->exact && score(&in->ex) > 0)
+		c[n++] = &in->ex;
+	for (int k = 0; k < in->nf; k++)
+		c[n++] = &in->f[k];
+	return n;
+}
+
+/* The best requirement of an alternation of @p x and @p y: the union of one
+ * requirement of each, the most selective union that fits in a set. */
+static bool
+best_union(const struct rl_info *x, const struct rl_info *y, struct mt_relit *u)
+{
+	const struct mt_relit *cx[RL_NF + 1], *cy[RL_NF + 1];
+	int nx = cands_of(x, cx), ny = cands_of(y, cy);
+	long best = 0;
+	struct mt_relit t;
+
+	for (int i = 0; i < nx; i++)
+		for (int j = 0; j < ny; j++) {
+			if ((unsigned)cx[i]->n + cy[j]->n > 2 * MT_RELIT_MAXSET)
+				continue;
+			t = *cx[i];
+			if (!set_union(&t, cy[j]) || score(&t) <= best)
+				continue;
+			best = score(&t);
+			*u = t;
+		}
+	return best > 0;
 }
 
 /* calloc that marks the analysis failed (and out of memory) when it fails */
@@ -278,7 +308,9 @@ parse_escape(struct rl_st *st, bool in_class)
 		return in_class ? 0x08 : -2;
 	case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
 		return in_class ? -1 : -2;
-	case 'd': case 'D': case 'w': case 'W': case 's': case 'S': case 'h': case 'H':
+	case 's':
+		return -4; /* [\t\n\v\f\r ] */
+	case 'd': case 'D': case 'w': case 'W': case 'S': case 'h': case 'H':
 	case 'v': case 'V': case 'N': case 'R': case 'X': case 'C':
 		return -3;
 	case 'p': case 'P':
@@ -297,7 +329,7 @@ parse_escape(struct rl_st *st, bool in_class)
 	}
 }
 
-/* A bracket class; exact when it holds at most RL_CLASS_MAX characters. */
+/* A bracket class; exact when it holds at most st->class_max characters. */
 static struct rl_info *
 parse_class(struct rl_st *st)
 {
@@ -337,6 +369,12 @@ parse_class(struct rl_st *st)
 		st->i++;
 		if (c == '\\') {
 			c = parse_escape(st, true);
+			if (c == -4) {
+				for (const char *w = " \t\n\v\f\r"; *w; w++)
+					bits[(uint8_t)*w >> 3] |= (uint8_t)(1u << (*w & 7));
+				prev = -1;
+				continue;
+			}
 			if (c == -3) {
 				big = true;
 				prev = -1;
@@ -379,7 +417,7 @@ parse_class(struct rl_st *st)
 	for (int k = 0; k < 256; k++)
 		if ((bits[k >> 3] & (1u << (k & 7))) && !(st->caseless && isupper(k)))
 			count++;
-	if (count == 0 || count > RL_CLASS_MAX)
+	if (count == 0 || (unsigned)count > st->class_max)
 		return in;
 	in->exact = true;
 	for (int k = 0; k < 256; k++) {
@@ -505,6 +543,15 @@ parse_atom(struct rl_st *st)
 		c = parse_escape(st, false);
 		if (c == -2)
 			return info_empty(st);
+		if (c == -4) {
+			in = info_new(st);
+			if (in != NULL && st->class_max >= 6) {
+				in->exact = true;
+				for (const char *w = " \t\n\v\f\r"; *w; w++)
+					set_add(&in->ex, (const uint8_t *)w, 1);
+			}
+			return in;
+		}
 		if (c == -3)
 			return info_new(st);
 		if (c < 0) {
@@ -524,6 +571,19 @@ parse_atom(struct rl_st *st)
 		set_char(&in->ex, fold(st, (uint8_t)c));
 	}
 	return in;
+}
+
+/* what every match of @p in begins / ends with, or NULL */
+static const struct mt_relit *
+pre_of(const struct rl_info *in)
+{
+	return in->exact ? &in->ex : in->prefix ? &in->pre : NULL;
+}
+
+static const struct mt_relit *
+suf_of(const struct rl_info *in)
+{
+	return in->exact ? &in->ex : in->suffix ? &in->suf : NULL;
 }
 
 /* {n}, {n,}, {n,m}: st->i at '{'. False if not a quantifier (a literal '{'). */
@@ -619,12 +679,15 @@ parse_quantified(struct rl_st *st)
 				ok = set_cross(&rep[0], &in->ex, &rep[1]);
 		}
 		in->exact = ok && lo == hi;
-		if (ok && lo == hi)
+		if (ok && lo == hi) {
 			in->ex = rep[0];
-		else if (ok)
-			add_factor(in, &rep[0]);
-		else
-			add_factor(in, &in->ex);
+		} else {
+			/* x{lo,hi}: every match begins with x{lo} and ends with x */
+			add_factor(in, ok ? &rep[0] : &in->ex);
+			in->prefix = in->suffix = true;
+			in->pre = ok ? rep[0] : in->ex;
+			in->suf = in->ex;
+		}
 		free(rep);
 	}
 	return in;
@@ -635,7 +698,7 @@ parse_concat(struct rl_st *st)
 {
 	struct rl_info *out = info_new(st), *it;
 	struct mt_relit *run, *tmp;
-	bool have_run = true, all_exact = true;
+	bool have_run = true, all_exact = true, leading = true;
 
 	if (out == NULL)
 		return NULL;
@@ -656,17 +719,36 @@ parse_concat(struct rl_st *st)
 				*run = it->ex;
 				have_run = true;
 			} else if (!set_cross(run, &it->ex, tmp)) {
+				if (leading) {
+					out->prefix = true;
+					out->pre = *run;
+					leading = false;
+				}
 				add_factor(out, run);
 				*run = it->ex;
 				all_exact = false;
 			}
 		} else {
 			all_exact = false;
-			if (have_run)
+			/* a known beginning continues the run, a known end starts
+			 * the next one */
+			if (have_run) {
+				if (it->prefix)
+					(void)set_cross(run, &it->pre, tmp);
+				if (leading) {
+					out->prefix = true;
+					out->pre = *run;
+				}
 				add_factor(out, run);
+			}
+			leading = false;
 			have_run = false;
 			for (int k = 0; k < it->nf; k++)
 				add_factor(out, &it->f[k]);
+			if (it->suffix) {
+				*run = it->suf;
+				have_run = true;
+			}
 		}
 		free(it);
 	}
@@ -676,6 +758,8 @@ parse_concat(struct rl_st *st)
 			out->ex = *run;
 		} else {
 			add_factor(out, run);
+			out->suffix = true;
+			out->suf = *run;
 		}
 	}
 	free(run);
@@ -703,13 +787,27 @@ parse_alt(struct rl_st *st)
 		br = parse_concat(st);
 		if (br == NULL)
 			break;
-		a = best_of(acc);
-		b = best_of(br);
-		ok = a != NULL && b != NULL;
-		if (ok) {
+		/* every branch begins (ends) with a known string: so does the
+		 * alternation */
+		a = pre_of(acc);
+		b = pre_of(br);
+		if (a != NULL && b != NULL) {
 			*u = *a;
-			ok = set_union(u, b);
+			acc->prefix = set_union(u, b);
+			acc->pre = *u;
+		} else {
+			acc->prefix = false;
 		}
+		a = suf_of(acc);
+		b = suf_of(br);
+		if (a != NULL && b != NULL) {
+			*u = *a;
+			acc->suffix = set_union(u, b);
+			acc->suf = *u;
+		} else {
+			acc->suffix = false;
+		}
+		ok = best_union(acc, br, u);
 		if (acc->exact && br->exact) {
 			acc->exact = set_union(&acc->ex, &br->ex);
 		} else {
@@ -740,10 +838,11 @@ inline_caseless(const char *re)
 	return false;
 }
 
-int
-mt_relit_factors(const char *re, bool caseless, struct mt_relit *out, int max)
+static int
+factors(const char *re, bool caseless, unsigned class_max, unsigned minlen, struct mt_relit *out,
+	int max)
 {
-	struct rl_st st = {.p = re, .n = strlen(re)};
+	struct rl_st st = {.p = re, .n = strlen(re), .class_max = class_max};
 	struct rl_info *in;
 	const struct mt_relit *cand[RL_NF + 1];
 	int nc = 0, n = 0;
@@ -766,8 +865,8 @@ mt_relit_factors(const char *re, bool caseless, struct mt_relit *out, int max)
 			cand[b - 1] = t;
 		}
 	for (int k = 0; k < nc && n < max; k++) {
-		/* every string at least MT_RELIT_MINLEN bytes */
-		if (score(cand[k]) < MT_RELIT_MINLEN * 1000 - MT_RELIT_MAXSET)
+		/* every string at least minlen bytes */
+		if (score(cand[k]) < (long)minlen * 1000 - MT_RELIT_MAXSET)
 			continue;
 		out[n] = *cand[k];
 		out[n].caseless = st.caseless;
@@ -775,4 +874,16 @@ mt_relit_factors(const char *re, bool caseless, struct mt_relit *out, int max)
 	}
 	free(in);
 	return n;
+}
+
+int
+mt_relit_factors(const char *re, bool caseless, unsigned class_max, struct mt_relit *out, int max)
+{
+	return factors(re, caseless, class_max, MT_RELIT_MINLEN, out, max);
+}
+
+int
+mt_relit_fallback(const char *re, bool caseless, unsigned class_max, struct mt_relit *out, int max)
+{
+	return factors(re, caseless, class_max, 1, out, max);
 }

@@ -22,6 +22,13 @@
 #define MT_RELIT_MAXSET 64   /* literals per factor */
 #define MT_RELIT_MINLEN 3    /* shortest literal of a factor */
 
+/* Largest character class (or \s) crossed into exact sets: small classes
+ * multiply the literals of a factor. Literal gates of the short header-side
+ * buffers take larger ones than the body stream, where more short literals
+ * were measured to cost more than they spare (docs/BENCHMARKS.md). */
+#define MT_RELIT_CLASS_HEAD 8
+#define MT_RELIT_CLASS_BODY 4
+
 /** One factor: a match contains at least one of these strings. */
 struct mt_relit {
 	bool caseless;         /* compare without ASCII case (strings are lower case) */
@@ -36,10 +43,24 @@ struct mt_relit {
  *
  * @param re       expression in Hyperscan/PCRE syntax (no delimiters)
  * @param caseless the expression is compiled with HS_FLAG_CASELESS
+ * @param class_max largest character class crossed into exact sets
  * @param out      array of at least @p max factors
  * @return number of factors written (0 when none is selective enough or
  *         the expression is not understood), or -ENOMEM
  */
-int mt_relit_factors(const char *re, bool caseless, struct mt_relit *out, int max);
+int mt_relit_factors(const char *re, bool caseless, unsigned class_max, struct mt_relit *out,
+		     int max);
+
+/**
+ * Up to @p max factors of @p re, best first, whatever the length of their
+ * strings (at least one byte): for an expression that has no factor worth
+ * a gate and would otherwise sit in a literal database as a prefilter
+ * regex, which costs every scan of that database more than a few short
+ * literals and the confirmations they cause (docs/BENCHMARKS.md).
+ *
+ * @return number of factors written, or -ENOMEM
+ */
+int mt_relit_fallback(const char *re, bool caseless, unsigned class_max, struct mt_relit *out,
+		      int max);
 
 #endif

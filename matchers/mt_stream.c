@@ -141,7 +141,7 @@ mt_stream_index(struct mt_engine *e)
 				 * requires where it has any: they keep the stream
 				 * database a literal one, which scans several times
 				 * faster than one holding a regex. */
-				int nl = mt_hs_pcre_factors(fp, &bi->lits[k], 1);
+				int nl = mt_hs_pcre_factors(fp, MT_RELIT_CLASS_BODY, &bi->lits[k], 1);
 
 				if (nl < 0) {
 					mt_stream_free(e);

@@ -81,7 +81,7 @@ one(const char *re, int caseless)
 	hs_database_t *db = NULL;
 	hs_scratch_t *scr = NULL;
 	hs_compile_error_t *ce = NULL;
-	int n = mt_relit_factors(re, caseless != 0, f, 2);
+	int n = mt_relit_factors(re, caseless != 0, MT_RELIT_CLASS_HEAD, f, 2);
 
 	if (n < 0 || n > 2)
 		abort();

@@ -206,6 +206,20 @@ test_buffers_request(void)
 	CU_ASSERT_EQUAL(tx_fires(RULE("http.protocol; content:\"HTTP/1.1\"; bsize:8;"), &x), 1);
 	CU_ASSERT_EQUAL(tx_fires(RULE("http.start; content:\"GET /api/v1/items?id=7 HTTP/1.1|0d 0a|Host: \"; startswith; "
 				      "content:\"X-Dup: two|0d 0a 0d 0a|\"; endswith;"), &x), 1);
+	/* repeats of any case join the first, in order, wherever they are; a
+	 * name that only shares length and letters with another stays apart */
+	{
+		static const char *const rep[] = {
+			"X-Dup: one", "Accept: a", "x-dup: two", "Cookie: c=1", "X-Dvp: no",
+			"X-DUP: three", "accept: b", "cookie: c=2", NULL,
+		};
+		struct tx y;
+
+		tx_req(&y, "GET", "/", rep);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"X-Dup: one, two, three|0d 0a|"
+					      "Accept: a, b|0d 0a|X-Dvp: no|0d 0a|\"; bsize:49;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"c=\";"), &y), 0);
+	}
 	/* old-style modifiers select the same buffers */
 	CU_ASSERT_EQUAL(tx_fires(RULE("content:\"GET\"; http_method; content:\"items\"; http_uri; "
 				      "content:\"curl\"; http_user_agent; content:\"session\"; http_cookie; "
@@ -670,6 +684,41 @@ test_fast_pattern_grouping(void)
 	/* rules 1-3 share one uri database (the pcre as a prefilter) */
 	CU_ASSERT_EQUAL(uri_pats, 3);
 	CU_ASSERT_EQUAL(e->n_mpm, 3);
+	mt_engine_destroy(e);
+}
+
+/* Equal literals of several rules are one Hyperscan pattern whose match
+ * reaches every rule (and a gate literal equal to another rule's fast
+ * pattern too). */
+static void
+test_equal_literals(void)
+{
+	struct mt_engine *e = tx_engine(NULL,
+		"alert http any any -> any any (http.uri; content:\"shared\"; sid:1;)\n"
+		"alert http any any -> any any (http.uri; content:\"Shared\"; nocase; sid:2;)\n"
+		"alert http any any -> any any (http.uri; content:\"shared\"; sid:3;)\n"
+		"alert http any any -> any any (http.uri; content:\"other\"; pcre:\"/shared\\d/\"; sid:4;)\n"
+		"alert http any any -> any any (http.uri; content:\"shared\"; nocase; sid:5;)\n");
+	const struct mt_mpm *m = NULL;
+	struct mt_result res;
+	struct tx x;
+
+	CU_ASSERT_FATAL(e != NULL);
+	for (size_t i = 0; i < e->n_mpm; i++)
+		if (e->mpm[i].side == 0 && e->mpm[i].buf == MT_BUFID(MT_B_URI, 0))
+			m = &e->mpm[i];
+	CU_ASSERT_FATAL(m != NULL);
+	/* six targets: "shared" x3 (rules 1, 3 and the gate of rule 4),
+	 * "Shared"/i, "shared"/i, "other"; four patterns */
+	CU_ASSERT_EQUAL(m->n, 6);
+	CU_ASSERT_EQUAL(m->n_ids, 4);
+	CU_ASSERT_EQUAL(m->first[0], 0);
+	CU_ASSERT_EQUAL(m->first[m->n_ids], m->n);
+	tx_req(&x, "GET", "/a/shared7/other", NULL);
+	CU_ASSERT_EQUAL(tx_run(e, &x, &res), 5);
+	tx_req(&x, "GET", "/a/SHARED/other", NULL);
+	CU_ASSERT_EQUAL(tx_run(e, &x, &res), 2);
+	CU_ASSERT(tx_has_sid(&res, 2) && tx_has_sid(&res, 5));
 	mt_engine_destroy(e);
 }
 
@@ -1271,6 +1320,7 @@ main(void)
 	CU_add_test(su, "addresses", test_addresses);
 	CU_add_test(su, "to_client_addresses", test_to_client_addresses);
 	CU_add_test(su, "fast_pattern_grouping", test_fast_pattern_grouping);
+	CU_add_test(su, "equal_literals", test_equal_literals);
 	CU_add_test(su, "gates", test_gates);
 	CU_add_test(su, "starter_rules", test_starter_rules);
 	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);

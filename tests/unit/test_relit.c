@@ -144,11 +144,11 @@ probe_check(const struct probe *pr, const char *re, const struct mt_relit *f, in
 
 /* As probe_check, compiling @p re for the one string; -1 on error. */
 static int
-check_necessity_f(const char *re, unsigned hs_flags, const char *s, size_t len)
+check_necessity_f(const char *re, unsigned hs_flags, unsigned cmax, const char *s, size_t len)
 {
 	struct mt_relit f[2];
 	struct probe pr;
-	int n = mt_relit_factors(re, (hs_flags & HS_FLAG_CASELESS) != 0, f, 2), rc;
+	int n = mt_relit_factors(re, (hs_flags & HS_FLAG_CASELESS) != 0, cmax, f, 2), rc;
 
 	if (n < 0 || probe_open(&pr, re, hs_flags) < 0)
 		return -1;
@@ -158,17 +158,20 @@ check_necessity_f(const char *re, unsigned hs_flags, const char *s, size_t len)
 }
 
 static int
-check_necessity(const char *re, bool caseless, const char *s, size_t len)
+check_necessity(const char *re, bool caseless, unsigned cmax, const char *s, size_t len)
 {
-	return check_necessity_f(re, caseless ? HS_FLAG_CASELESS : 0, s, len);
+	return check_necessity_f(re, caseless ? HS_FLAG_CASELESS : 0, cmax, s, len);
 }
 
-static const struct {
+struct relit_case {
 	const char *re;
 	bool caseless;
 	const char *want[2]; /* sorted members of each factor, best first; NULL: none */
 	const char *examples[4];
-} cases[] = {
+};
+
+/* with the body stream's class limit (MT_RELIT_CLASS_BODY) */
+static const struct relit_case cases[] = {
 	{"abc", false, {"abc"}, {"xxabcxx"}},
 	{"colou?r", false, {"color|colour"}, {"my colour", "color"}},
 	{"api[_-]?key", true, {"api-key|api_key|apikey"}, {"?API_KEY=1", "apikey"}},
@@ -200,21 +203,42 @@ static const struct {
 	{"(?:ba|z|da)?sh\\s+-i", false, {NULL}, {"bash -i", "sh  -i"}},
 	{"(?:[;|`]|\\$\\()\\s*id", false, {NULL}, {";id", "$( id"}},
 	{"\\/(?:\\.env(?:\\.[a-z]+)?|\\.git\\/(?:config|HEAD))(?:$|\\?)", true,
-	 {".env|.git/config|.git/head"}, {"/.env", "/x/.git/HEAD?x", "/.env.local"}},
+	 {"/.env|/.git/config|/.git/head"}, {"/.env", "/x/.git/HEAD?x", "/.env.local"}},
 	{"x{3}y", false, {"xxxy"}, {"xxxxy"}},
 	{"(?:ab){2,}c", false, {"abab"}, {"abababc"}},
 	{"\\Qa.b\\E", false, {NULL}, {"a.b"}},
 	{"[^a]bcd", false, {"bcd"}, {"xbcd"}},
 	{"\\x{41}BCD", false, {"ABCD"}, {"ABCD"}},
 	{"<script|javascript:", true, {"<script|javascript:"}, {"<SCRIPT>", "javascript:a"}},
+	/* x+ (x exact) begins and ends with x: its neighbours are crossed */
+	{"ab[cd]+ef", false, {"abc|abd", "cef|def"}, {"abcdcef", "abdef"}},
+	{"\\bn(?:c|cat)(?: |\\+)+-e", false, {" -e|+-e", "nc |nc+|ncat |ncat+"},
+	 {"nc -e", "ncat + -e"}},
+	/* x{2,} begins with x{2} */
+	{"ab(?:c|d){2,}e", false, {"abcc|abcd|abdc|abdd"}, {"abcdde"}},
+	/* every branch begins with a known string: so does the alternation */
+	{"\\bor(?: |\\+|/\\*.*?\\*/)+1", true, {"or |or+|or/*"}, {"x or 1", "OR/*a*/1"}},
+};
+
+/* with the header-side class limit (MT_RELIT_CLASS_HEAD): \s and classes
+ * of up to eight characters are crossed out */
+static const struct relit_case head_cases[] = {
+	{"gh[pousr]_[A-Za-z0-9]{36}", false, {"gho_|ghp_|ghr_|ghs_|ghu_"},
+	 {"ghp_abcdefghijabcdefghijabcdefghij123456"}},
+	{"(?i)SELECT\\s+\\*", false, {"select\t|select\n|select\v|select\f|select\r|select "}, {"SeLeCt *"}},
+	{"union[\\s+]+select", true, {"\tselect|\nselect|\vselect|\fselect|\rselect| select|+select",
+				       "union\t|union\n|union\v|union\f|union\r|union |union+"},
+	 {"UNION SELECT", "union+\t+select"}},
+	/* \d (ten characters) stays too large */
+	{"ab\\d", false, {NULL}, {"ab1"}},
 };
 
 static void
-test_cases(void)
+run_cases(const struct relit_case *cases, size_t n_cases, unsigned cmax)
 {
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+	for (size_t c = 0; c < n_cases; c++) {
 		struct mt_relit f[2];
-		int n = mt_relit_factors(cases[c].re, cases[c].caseless, f, 2);
+		int n = mt_relit_factors(cases[c].re, cases[c].caseless, cmax, f, 2);
 		int want = 0;
 
 		while (want < 2 && cases[c].want[want] != NULL)
@@ -234,13 +258,20 @@ test_cases(void)
 				       cases[c].want[k]);
 		}
 		for (int e = 0; e < 4 && cases[c].examples[e] != NULL; e++) {
-			int r = check_necessity(cases[c].re, cases[c].caseless, cases[c].examples[e],
-						strlen(cases[c].examples[e]));
+			int r = check_necessity(cases[c].re, cases[c].caseless, cmax,
+						cases[c].examples[e], strlen(cases[c].examples[e]));
 			CU_ASSERT_EQUAL(r, 1); /* the example matches, every factor is in it */
 			if (r != 1)
 				printf("\n  /%s/ on \"%s\": %d\n", cases[c].re, cases[c].examples[e], r);
 		}
 	}
+}
+
+static void
+test_cases(void)
+{
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]), MT_RELIT_CLASS_BODY);
+	run_cases(head_cases, sizeof(head_cases) / sizeof(head_cases[0]), MT_RELIT_CLASS_HEAD);
 }
 
 /* Malformed and hostile input: never a crash, never a factor. */
@@ -256,14 +287,14 @@ test_garbage(void)
 	struct mt_relit f[2];
 
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		int n = mt_relit_factors(bad[k], false, f, 2);
+		int n = mt_relit_factors(bad[k], false, MT_RELIT_CLASS_HEAD, f, 2);
 
 		CU_ASSERT_EQUAL(n, 0);
 		if (n != 0)
 			printf("\n  /%s/: %d factors\n", bad[k], n);
 	}
 	/* PCRE reads a '{' that starts no quantifier as the character */
-	CU_ASSERT_EQUAL(mt_relit_factors("ab{", false, f, 2), 1);
+	CU_ASSERT_EQUAL(mt_relit_factors("ab{", false, MT_RELIT_CLASS_BODY, f, 2), 1);
 	/* every prefix of a long real expression */
 	{
 		const char *re = "/(?:\\.env(?:\\.[a-z]+)?|\\.git\\/(?:config|HEAD|index)|[?&](?:a|"
@@ -273,7 +304,7 @@ test_garbage(void)
 		for (size_t l = 0; l <= strlen(re); l++) {
 			memcpy(buf, re, l);
 			buf[l] = '\0';
-			CU_ASSERT(mt_relit_factors(buf, false, f, 2) >= 0);
+			CU_ASSERT(mt_relit_factors(buf, false, MT_RELIT_CLASS_HEAD, f, 2) >= 0);
 		}
 	}
 }
@@ -325,7 +356,7 @@ test_rule_pack(void)
 					continue;
 				struct probe pr;
 
-				n = mt_relit_factors(it->re, ci, f, 2);
+				n = mt_relit_factors(it->re, ci, MT_RELIT_CLASS_HEAD, f, 2);
 				CU_ASSERT(n >= 0);
 				exprs++;
 				with += n > 0;
