@@ -158,6 +158,20 @@ add_factor(struct rl_info *in, const struct mt_relit *s)
 	in->f[pos] = *s;
 }
 
+/* *out = a u b when both are known and the union fits (@p tmp: scratch) */
+static bool
+edge_union(const struct mt_relit *a, const struct mt_relit *b, struct mt_relit *out,
+	   struct mt_relit *tmp)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	*tmp = *a;
+	if (!set_union(tmp, b))
+		return false;
+	*out = *tmp;
+	return true;
+}
+
 /* the requirements of a node, best first: its factors and its exact set */
 static int
 cands_of(const struct rl_info *in, const struct mt_relit *c[RL_NF + 1])
@@ -780,7 +794,6 @@ parse_alt(struct rl_st *st)
 		return NULL;
 	}
 	while (!st->bad && peek(st) == '|') {
-		const struct mt_relit *a, *b;
 		bool ok;
 
 		st->i++;
@@ -789,24 +802,8 @@ parse_alt(struct rl_st *st)
 			break;
 		/* every branch begins (ends) with a known string: so does the
 		 * alternation */
-		a = pre_of(acc);
-		b = pre_of(br);
-		if (a != NULL && b != NULL) {
-			*u = *a;
-			acc->prefix = set_union(u, b);
-			acc->pre = *u;
-		} else {
-			acc->prefix = false;
-		}
-		a = suf_of(acc);
-		b = suf_of(br);
-		if (a != NULL && b != NULL) {
-			*u = *a;
-			acc->suffix = set_union(u, b);
-			acc->suf = *u;
-		} else {
-			acc->suffix = false;
-		}
+		acc->prefix = edge_union(pre_of(acc), pre_of(br), &acc->pre, u);
+		acc->suffix = edge_union(suf_of(acc), suf_of(br), &acc->suf, u);
 		ok = best_union(acc, br, u);
 		if (acc->exact && br->exact) {
 			acc->exact = set_union(&acc->ex, &br->ex);
