@@ -272,10 +272,24 @@ dp_http_on_message_begin(llhttp_t *p)
 
 /* ---- building the transaction view ------------------------------------ */
 
+/* @p n (any case) equals lower-case @p s of the same length: inline, since
+ * it runs for every header whose length is that of a known name */
+static inline bool
+dp_http_name_is(const uint8_t *n, const char *s, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t c = n[i];
+
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (uint8_t)s[i])
+			return false;
+	}
+	return true;
+}
+
 static int
 dp_http_known_index(const uint8_t *n, uint32_t len)
 {
-#define DP_IS(s) (len == sizeof(s) - 1 && strncasecmp((const char *)n, s, len) == 0)
+#define DP_IS(s) (len == sizeof(s) - 1 && dp_http_name_is(n, s, len))
 	switch (len) {
 	case 4:  return DP_IS("host") ? MT_HDR_HOST : -1;
 	case 6:

@@ -379,32 +379,35 @@ decide(const struct mt_engine *e, struct mt_scratch *s, struct mt_body *b,
 	uint32_t n_out = 0;
 
 	for (uint32_t w = 0; w < WORDS(bi->n); w++) {
-		uint64_t pend = b->eligible[w] & ~b->done[w];
+		uint64_t pend = b->eligible[w] & ~b->done[w], hits, rest, work;
 
 		if (!window_final)
 			pend &= b->hit[w];
-		while (pend != 0) {
-			uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(pend);
-			uint64_t bit = pend & -pend;
+		hits = pend & b->hit[w];
+		rest = pend & ~b->hit[w];
+		/* a stream-decided rule may still match beyond the window */
+		if (!final)
+			rest &= ~bi->decided_bits[w];
+		b->done[w] |= hits | rest;
+		/* Every window byte has been scanned: a prefilter pattern not
+		 * seen yet is not inside the window, so the rule cannot be
+		 * confirmed there (a later stream match changes nothing). A
+		 * prefilter regex may need more than the window, so a full
+		 * window confirms its rule. */
+		rest &= bi->always_bits[w] | b->cand[w] |
+			(b->win_len == MT_BODY_WINDOW ? bi->re_bits[w] : 0);
+		work = hits | rest;
+		while (work != 0) {
+			uint32_t k = w * 64 + (uint32_t)__builtin_ctzll(work);
+			uint64_t bit = work & -work;
 			int rc;
 
-			pend &= pend - 1;
-			if (b->hit[w] & bit) {
-				b->done[w] |= bit;
+			work &= work - 1;
+			if (hits & bit) {
 				s->cand[n_out++] = bi->rule[k];
 				s->ctr.body_decided_in_stream++;
 				continue;
 			}
-			/* a stream-decided rule may still match beyond the window */
-			if (bi->mode[k] == MT_BM_DECIDED && !final)
-				continue;
-			b->done[w] |= bit;
-			/* Every window byte has been scanned: a prefilter pattern not
-			 * seen yet is not inside the window, so the rule cannot be
-			 * confirmed there (a later stream match changes nothing). */
-			if (bi->mode[k] != MT_BM_ALWAYS && !(b->cand[w] & bit) &&
-			    !(bi->mode[k] == MT_BM_PREFILTER_RE && b->win_len == MT_BODY_WINDOW))
-				continue;
 			rc = confirm_body(e->rules[bi->rule[k]], s, b);
 			if (rc < 0)
 				return rc;

@@ -272,6 +272,9 @@ struct mt_body_idx {
 	uint64_t *base_eligible;
 	uint32_t n_head_check;
 	uint32_t *head_check;  /* local indexes of the others */
+	/* the rules of each mode, a bit per local rule, so that deciding a
+	 * window looks only at the rules that need it */
+	uint64_t *always_bits, *re_bits, *decided_bits;
 };
 
 struct mt_engine {

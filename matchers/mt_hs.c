@@ -118,19 +118,30 @@ mt_hs_escape_lit(const uint8_t *p, uint32_t n)
 	return o;
 }
 
+/* The bytes a content puts in a database as its fast pattern. */
+static void
+item_bytes(const struct mt_item *it, const uint8_t **p, uint32_t *l, bool *nocase)
+{
+	*p = it->pat;
+	*l = it->len;
+	*nocase = (it->flags & MT_F_NOCASE) != 0;
+	if (it->flags & MT_F_FP_CHOP) {
+		*p += it->fp_off;
+		*l = it->fp_len;
+	}
+}
+
 /* The bytes a literal pattern puts in the database. */
 static void
 pat_bytes(const struct pat *pt, const uint8_t **p, uint32_t *l, bool *nocase)
 {
-	const struct mt_item *it = pt->it;
-
-	*p = it != NULL ? it->pat : pt->lit;
-	*l = it != NULL ? it->len : pt->len;
-	*nocase = it != NULL ? (it->flags & MT_F_NOCASE) != 0 : pt->caseless;
-	if (it != NULL && (it->flags & MT_F_FP_CHOP)) {
-		*p += it->fp_off;
-		*l = it->fp_len;
+	if (pt->it != NULL) {
+		item_bytes(pt->it, p, l, nocase);
+		return;
 	}
+	*p = pt->lit;
+	*l = pt->len;
+	*nocase = pt->caseless;
 }
 
 /* Compile one (side, buffer) database. Equal literals (the same fast
@@ -297,13 +308,34 @@ collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *
 	return 0;
 }
 
-/* What ordinary API traffic puts in a buffer. A fallback gate that opens
- * on it would make its rule a candidate on nearly every transaction, and
- * confirming the pcre each time costs more than the regex in the database
- * (for the header buffer "nc" is in "Accept-Encoding"). */
+/* What ordinary API traffic puts in a buffer, to judge literals by:
+ * - a fallback gate that opens on it would make its rule a candidate on
+ *   nearly every transaction, and confirming the pcre each time costs more
+ *   than the regex in the database ("nc" is in "Accept-Encoding");
+ * - a fast pattern absent from it selects its rule rarely enough alone,
+ *   and gates would only make every scan of their database dearer.
+ * NULL: no sample, judge nothing. */
 static const char *
 typical_of(uint8_t buf)
 {
+	if (MT_BUFID_SIDE(buf) == 1) {
+		switch (MT_BUFID_KIND(buf)) {
+		case MT_B_HEADER:
+		case MT_B_HEADER_RAW:
+			return "Date: Sun, 29 Nov 2026 02:09:10 GMT\r\nServer: nginx/1.24.0\r\n"
+			       "Content-Type: application/json; charset=utf-8\r\n"
+			       "Content-Length: 2512\r\nConnection: keep-alive\r\n"
+			       "Cache-Control: no-store\r\nETag: W/\"9c4-1a2b3c\"\r\n"
+			       "Vary: Accept-Encoding, Origin\r\nX-Request-Id: 6f1c2e7a-93b4\r\n"
+			       "Access-Control-Allow-Origin: https://app.example.com\r\n"
+			       "Strict-Transport-Security: max-age=31536000\r\n"
+			       "X-RateLimit-Remaining: 98\r\n";
+		case MT_B_COOKIE:
+			return "session=8f2a9c41d7; Path=/; HttpOnly; Secure; SameSite=Lax";
+		default:
+			return NULL;
+		}
+	}
 	switch (MT_BUFID_KIND(buf)) {
 	case MT_B_URI:
 	case MT_B_URI_RAW:
@@ -336,22 +368,45 @@ typical_of(uint8_t buf)
 }
 
 static bool
-relit_in(const struct mt_relit *f, const char *text)
+bytes_in(const uint8_t *p, uint32_t l, bool caseless, const char *text)
 {
 	size_t tl = strlen(text);
 
-	for (uint16_t k = 0; k < f->n; k++)
-		for (size_t i = 0; i + f->len[k] <= tl; i++) {
-			uint8_t j = 0;
+	for (size_t i = 0; i + l <= tl; i++) {
+		uint32_t j = 0;
 
-			while (j < f->len[k] &&
-			       (f->caseless ? tolower((unsigned char)text[i + j]) == f->s[k][j]
-					    : (uint8_t)text[i + j] == f->s[k][j]))
-				j++;
-			if (j == f->len[k])
-				return true;
-		}
+		while (j < l && (caseless ? tolower((unsigned char)text[i + j]) == tolower(p[j])
+					  : (uint8_t)text[i + j] == p[j]))
+			j++;
+		if (j == l)
+			return true;
+	}
 	return false;
+}
+
+static bool
+relit_in(const struct mt_relit *f, const char *text)
+{
+	for (uint16_t k = 0; k < f->n; k++)
+		if (bytes_in(f->s[k], f->len[k], f->caseless, text))
+			return true;
+	return false;
+}
+
+/* Does fast pattern @p it of buffer @p buf occur in ordinary traffic? Yes
+ * when the buffer has no sample. */
+static bool
+fp_typical(const struct mt_item *it, uint8_t buf)
+{
+	const char *typical = typical_of(buf);
+	const uint8_t *p;
+	uint32_t l;
+	bool nocase;
+
+	if (typical == NULL || it->type == MT_IT_PCRE)
+		return true;
+	item_bytes(it, &p, &l, &nocase);
+	return bytes_in(p, l, nocase, typical);
 }
 
 /* Rule @p r has neither content nor a gate: the first of its header-side
@@ -431,6 +486,11 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
 			srcbuf[r] = rule->groups[rule->fp_group].buf;
 			slot[r] = 1;
+			/* a fast pattern that ordinary traffic lacks selects its
+			 * rule rarely enough alone: gates would only make every
+			 * scan of their databases dearer */
+			if (!fp_typical(src[r], srcbuf[r]))
+				n_gates = g0;
 		} else {
 			/* no literal of three bytes: a gate of shorter ones still
 			 * keeps the regex out of the database */

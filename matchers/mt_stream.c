@@ -170,6 +170,23 @@ mt_stream_index(struct mt_engine *e)
 				bi->mode[k] = decidable(rule, fp, &bi->depth_end[k]) ? MT_BM_DECIDED
 										     : MT_BM_PREFILTER;
 		}
+		bi->always_bits = calloc((n + 63) / 64, sizeof(uint64_t));
+		bi->re_bits = calloc((n + 63) / 64, sizeof(uint64_t));
+		bi->decided_bits = calloc((n + 63) / 64, sizeof(uint64_t));
+		if (bi->always_bits == NULL || bi->re_bits == NULL || bi->decided_bits == NULL) {
+			mt_stream_free(e);
+			return -ENOMEM;
+		}
+		for (uint32_t k = 0; k < bi->n; k++) {
+			uint64_t bit = 1ull << (k % 64);
+
+			if (bi->mode[k] == MT_BM_ALWAYS)
+				bi->always_bits[k / 64] |= bit;
+			else if (bi->mode[k] == MT_BM_PREFILTER_RE)
+				bi->re_bits[k / 64] |= bit;
+			else if (bi->mode[k] == MT_BM_DECIDED)
+				bi->decided_bits[k / 64] |= bit;
+		}
 	}
 	return 0;
 }
@@ -285,6 +302,9 @@ mt_stream_free(struct mt_engine *e)
 		free(bi->lits);
 		free(bi->base_eligible);
 		free(bi->head_check);
+		free(bi->always_bits);
+		free(bi->re_bits);
+		free(bi->decided_bits);
 		memset(bi, 0, sizeof(*bi));
 	}
 }

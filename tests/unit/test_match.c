@@ -697,8 +697,9 @@ test_equal_literals(void)
 		"alert http any any -> any any (http.uri; content:\"shared\"; sid:1;)\n"
 		"alert http any any -> any any (http.uri; content:\"Shared\"; nocase; sid:2;)\n"
 		"alert http any any -> any any (http.uri; content:\"shared\"; sid:3;)\n"
-		"alert http any any -> any any (http.uri; content:\"other\"; pcre:\"/shared\\d/\"; sid:4;)\n"
-		"alert http any any -> any any (http.uri; content:\"shared\"; nocase; sid:5;)\n");
+		"alert http any any -> any any (http.uri; content:\"/api/\"; pcre:\"/shared\\d/\"; sid:4;)\n"
+		"alert http any any -> any any (http.uri; content:\"shared\"; nocase; sid:5;)\n"
+		"alert http any any -> any any (http.uri; content:\"zzqx\"; pcre:\"/shared\\d/\"; sid:6;)\n");
 	const struct mt_mpm *m = NULL;
 	struct mt_result res;
 	struct tx x;
@@ -708,15 +709,19 @@ test_equal_literals(void)
 		if (e->mpm[i].side == 0 && e->mpm[i].buf == MT_BUFID(MT_B_URI, 0))
 			m = &e->mpm[i];
 	CU_ASSERT_FATAL(m != NULL);
-	/* six targets: "shared" x3 (rules 1, 3 and the gate of rule 4),
-	 * "Shared"/i, "shared"/i, "other"; four patterns */
-	CU_ASSERT_EQUAL(m->n, 6);
-	CU_ASSERT_EQUAL(m->n_ids, 4);
+	/* seven targets: "shared" x3 (rules 1, 3 and the gate of rule 4),
+	 * "Shared"/i, "shared"/i, "/api/", "zzqx"; five patterns. Rule 6's
+	 * fast pattern is absent from ordinary URIs, so its pcre adds no gate;
+	 * rule 4's ("/api/") is everywhere, so it keeps one. */
+	CU_ASSERT_EQUAL(m->n, 7);
+	CU_ASSERT_EQUAL(m->n_ids, 5);
 	CU_ASSERT_EQUAL(m->first[0], 0);
 	CU_ASSERT_EQUAL(m->first[m->n_ids], m->n);
-	tx_req(&x, "GET", "/a/shared7/other", NULL);
-	CU_ASSERT_EQUAL(tx_run(e, &x, &res), 5);
-	tx_req(&x, "GET", "/a/SHARED/other", NULL);
+	CU_ASSERT_EQUAL(e->need[3], 3);
+	CU_ASSERT_EQUAL(e->need[5], 1);
+	tx_req(&x, "GET", "/api/shared7/zzqx", NULL);
+	CU_ASSERT_EQUAL(tx_run(e, &x, &res), 6);
+	tx_req(&x, "GET", "/api/SHARED/zzqx", NULL);
 	CU_ASSERT_EQUAL(tx_run(e, &x, &res), 2);
 	CU_ASSERT(tx_has_sid(&res, 2) && tx_has_sid(&res, 5));
 	mt_engine_destroy(e);
