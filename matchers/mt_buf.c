@@ -242,15 +242,61 @@ put_proto(struct wbuf *w, const struct mt_http_msg *m)
 	put_dec(w, m->http_minor, 1);
 }
 
+/* Header lines are written as runs: consecutive lines that lie in the
+ * message as "name: value\r\n", one after the other, are copied with one
+ * memcpy instead of four writes each. A run ends at its last value; its
+ * CRLF is written, not read, since the byte after a value may be the end
+ * of the segment it came from. Every byte copied is checked to be what
+ * the line-by-line writes would produce. */
+struct run {
+	const uint8_t *p;      /* NULL: no run */
+	uint32_t len;          /* up to the end of the last value */
+};
+
+static void
+run_flush(struct wbuf *w, struct run *r)
+{
+	if (r->p != NULL) {
+		put(w, r->p, r->len);
+		put2(w, '\r', '\n');
+		r->p = NULL;
+	}
+}
+
+/* Append header @p h as "name: value\r\n", extending the run when it
+ * continues it. */
+static void
+run_line(struct wbuf *w, struct run *r, const struct mt_header *h)
+{
+	const uint8_t *n = h->name.p, *v = h->value.p;
+	bool canon = n != NULL && h->name.len > 0 && v == n + h->name.len + 2 &&
+		     n[h->name.len] == ':' && n[h->name.len + 1] == ' ';
+
+	if (canon && r->p != NULL && n == r->p + r->len + 2 && r->p[r->len] == '\r' &&
+	    r->p[r->len + 1] == '\n') {
+		r->len = (uint32_t)(v + h->value.len - r->p);
+		return;
+	}
+	run_flush(w, r);
+	if (canon) {
+		r->p = n;
+		r->len = h->name.len + 2 + h->value.len;
+		return;
+	}
+	put_slice(w, &h->name);
+	put2(w, ':', ' ');
+	put_slice(w, &h->value);
+	put2(w, '\r', '\n');
+}
+
 static void
 put_raw_headers(struct wbuf *w, const struct mt_http_msg *m)
 {
-	for (uint16_t i = 0; i < m->n_headers && i < MT_MAX_HEADERS; i++) {
-		put_slice(w, &m->headers[i].name);
-		put2(w, ':', ' ');
-		put_slice(w, &m->headers[i].value);
-		put2(w, '\r', '\n');
-	}
+	struct run r = {NULL, 0};
+
+	for (uint16_t i = 0; i < m->n_headers && i < MT_MAX_HEADERS; i++)
+		run_line(w, &r, &m->headers[i]);
+	run_flush(w, &r);
 }
 
 static inline uint8_t
@@ -292,6 +338,7 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 	uint32_t key[MT_MAX_HEADERS], kc = name_key(cookie);
 	int8_t slot[128], next[MT_MAX_HEADERS], last[MT_MAX_HEADERS];
 	uint64_t skip = 0; /* cookies, and repeats written after their first */
+	struct run r = {NULL, 0};
 
 	_Static_assert(MT_MAX_HEADERS <= 64, "skip is a 64-bit map");
 	memset(slot, -1, sizeof(slot));
@@ -324,6 +371,11 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 	for (uint16_t i = 0; i < n; i++) {
 		if ((skip >> i) & 1)
 			continue;
+		if (next[i] < 0) {
+			run_line(w, &r, &m->headers[i]);
+			continue;
+		}
+		run_flush(w, &r);
 		put_slice(w, &m->headers[i].name);
 		put2(w, ':', ' ');
 		put_slice(w, &m->headers[i].value);
@@ -333,6 +385,7 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 		}
 		put2(w, '\r', '\n');
 	}
+	run_flush(w, &r);
 }
 
 static void

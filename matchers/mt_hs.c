@@ -131,6 +131,19 @@ item_bytes(const struct mt_item *it, const uint8_t **p, uint32_t *l, bool *nocas
 	}
 }
 
+static uint32_t
+fp_len(const struct mt_item *it)
+{
+	const uint8_t *p;
+	uint32_t l;
+	bool nocase;
+
+	if (it->type == MT_IT_PCRE)
+		return UINT32_MAX;
+	item_bytes(it, &p, &l, &nocase);
+	return l;
+}
+
 /* The bytes a literal pattern puts in the database. */
 static void
 pat_bytes(const struct pat *pt, const uint8_t **p, uint32_t *l, bool *nocase)
@@ -482,7 +495,14 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 		ret = collect_gates(rule, (uint32_t)r, &gates, &n_gates, &cap_gates);
 		if (ret < 0)
 			goto out;
-		if (rule->fp_group >= 0) {
+		if (rule->fp_group >= 0 &&
+		    fp_len(&rule->groups[rule->fp_group].items[rule->fp_item]) < MT_RELIT_MINLEN &&
+		    n_gates > g0) {
+			/* a one- or two-byte fast pattern ("${", "%{") costs every
+			 * scan more than it selects: the gates, of three bytes or
+			 * more, select the rule alone */
+			slot[r] = 2;
+		} else if (rule->fp_group >= 0) {
 			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
 			srcbuf[r] = rule->groups[rule->fp_group].buf;
 			slot[r] = 1;

@@ -220,6 +220,29 @@ test_buffers_request(void)
 					      "Accept: a, b|0d 0a|X-Dvp: no|0d 0a|\"; bsize:49;"), &y), 1);
 		CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"c=\";"), &y), 0);
 	}
+	/* Header lines that lie one after the other in the message are copied
+	 * as runs: the runs must give the same buffers, around a cookie, a
+	 * repeat, a line without a space after its colon and the last line,
+	 * whose CRLF is written, not read (the head ends at "3" here). */
+	{
+		static const char head[] = "A: 1\r\nCookie: c=1\r\nB: 2\r\nB: 22\r\nC:3\r\nD: 4\r\nE: 5\r\nF: 3";
+		static const struct {
+			uint32_t n, nl, v, vl;
+		} at[] = {{0, 1, 3, 1}, {6, 6, 14, 3}, {19, 1, 22, 1}, {25, 1, 28, 2},
+			  {32, 1, 34, 1}, {37, 1, 40, 1}, {43, 1, 46, 1}, {49, 1, 52, 1}};
+		struct tx y;
+
+		tx_req(&y, "GET", "/", NULL);
+		for (unsigned i = 0; i < 8; i++) {
+			y.t.req.headers[i].name = (struct mt_slice){(const uint8_t *)head + at[i].n, at[i].nl};
+			y.t.req.headers[i].value = (struct mt_slice){(const uint8_t *)head + at[i].v, at[i].vl};
+		}
+		y.t.req.n_headers = 8;
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"A: 1|0d 0a|B: 2, 22|0d 0a|C: 3|0d 0a|"
+					      "D: 4|0d 0a|E: 5|0d 0a|F: 3|0d 0a|\"; bsize:40;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.header.raw; content:\"A: 1|0d 0a|Cookie: c=1|0d 0a|B: 2|0d 0a|"
+					      "B: 22|0d 0a|C: 3|0d 0a|D: 4|0d 0a|E: 5|0d 0a|F: 3|0d 0a 0d 0a|\"; bsize:58;"), &y), 1);
+	}
 	/* old-style modifiers select the same buffers */
 	CU_ASSERT_EQUAL(tx_fires(RULE("content:\"GET\"; http_method; content:\"items\"; http_uri; "
 				      "content:\"curl\"; http_user_agent; content:\"session\"; http_cookie; "
