@@ -229,7 +229,19 @@ struct mt_mpm {
 	uint32_t n_ids;        /* Hyperscan patterns (equal literals are one) */
 	uint32_t *rule_of;     /* rule index | slot << MT_MPM_SLOT_SHIFT, grouped by id */
 	uint32_t *first;       /* id -> its targets rule_of[first[id] .. first[id + 1]) */
+	/* A literal-only database of at most MT_MPM_DIRECT_MAX patterns also
+	 * keeps its literals: on a short buffer, comparing them in place costs
+	 * less than hs_scan's fixed cost (400-1,000 instructions). NULL when
+	 * the database holds a regex or more literals. */
+	uint8_t *lit;          /* literal bytes, id after id */
+	uint32_t *lit_off;     /* id -> lit[lit_off[id] .. lit_off[id + 1]) */
+	uint8_t *lit_ci;       /* id -> caseless */
+	uint32_t *by_first;    /* byte -> ids (bit mask) of the literals starting with it */
 };
+
+#define MT_MPM_DIRECT_MAX 32
+/* buffers up to this long are matched in place when the database allows */
+#define MT_MPM_DIRECT_LEN 16
 
 /* rule_of[] holds the rule index and the pattern's slot in the rule:
  * slot 0 is the fast pattern, slots 1..MT_MPM_MAX_SLOT are gates, each a

@@ -27,7 +27,7 @@
 /* 04: the body stream databases also hold prefilter forms of body pcres */
 /* 07: gates (literal slots in the multi-pattern databases), literals for
  * body pcres in the stream databases, whose pattern maps are stored */
-#define MT_CACHE_MAGIC "MTHSDB08"
+#define MT_CACHE_MAGIC "MTHSDB09"
 
 /* ---------- per-rule pcre databases ---------- */
 
@@ -157,6 +157,23 @@ pat_bytes(const struct pat *pt, const uint8_t **p, uint32_t *l, bool *nocase)
 	*nocase = pt->caseless;
 }
 
+/* by_first[] of a database with literals kept for direct matching */
+static int
+direct_index(struct mt_mpm *m, uint32_t nu)
+{
+	m->by_first = calloc(256, sizeof(uint32_t));
+	if (m->by_first == NULL)
+		return -ENOMEM;
+	for (uint32_t u = 0; u < nu; u++) {
+		uint8_t c = m->lit[m->lit_off[u]];
+
+		m->by_first[c] |= 1u << u;
+		if (m->lit_ci[u] && isalpha(c))
+			m->by_first[c ^ 0x20] |= 1u << u;
+	}
+	return 0;
+}
+
 /* Compile one (side, buffer) database. Equal literals (the same fast
  * pattern or gate in several rules) become one Hyperscan pattern whose
  * match reaches every rule|slot in rule_of[first[id]..first[id+1]): fewer
@@ -228,6 +245,30 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 			lens[nu] = l;
 		}
 		nu++;
+	}
+	/* small literal databases keep their literals for direct matching */
+	if (!any_re && nu <= MT_MPM_DIRECT_MAX) {
+		size_t tot = 0;
+
+		for (uint32_t u = 0; u < nu; u++)
+			tot += lens[u];
+		m->lit = malloc(tot + 1);
+		m->lit_off = malloc(sizeof(uint32_t) * (nu + 1));
+		m->lit_ci = malloc(nu);
+		if (m->lit == NULL || m->lit_off == NULL || m->lit_ci == NULL) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		m->lit_off[0] = 0;
+		for (uint32_t u = 0; u < nu; u++) {
+			memcpy(m->lit + m->lit_off[u], ex[u], lens[u]);
+			m->lit_off[u + 1] = m->lit_off[u] + (uint32_t)lens[u];
+			m->lit_ci[u] = (fl[u] & HS_FLAG_CASELESS) != 0;
+		}
+		if (direct_index(m, nu) < 0) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
 	/* targets grouped by pattern id, in rule order within a group */
 	for (uint32_t i = 0; i < n; i++)
@@ -696,7 +737,17 @@ cache_save(struct mt_engine *e)
 		ok = wr(f, &mp->side, 1) && wr(f, &mp->buf, 1) && wr(f, &mp->n, sizeof(mp->n)) &&
 		     wr(f, mp->rule_of, sizeof(uint32_t) * mp->n) &&
 		     wr(f, &mp->n_ids, sizeof(mp->n_ids)) &&
-		     wr(f, mp->first, sizeof(uint32_t) * (mp->n_ids + 1)) && wr_db(f, mp->db);
+		     wr(f, mp->first, sizeof(uint32_t) * (mp->n_ids + 1));
+		{
+			uint8_t direct = mp->lit != NULL;
+
+			ok = ok && wr(f, &direct, 1);
+			if (ok && direct)
+				ok = wr(f, mp->lit_off, sizeof(uint32_t) * (mp->n_ids + 1)) &&
+				     wr(f, mp->lit, mp->lit_off[mp->n_ids]) &&
+				     wr(f, mp->lit_ci, mp->n_ids);
+		}
+		ok = ok && wr_db(f, mp->db);
 	}
 	for (int s = 0; ok && s < 2; s++) {
 		n = e->n_always[s];
@@ -792,6 +843,28 @@ cache_load(struct mt_engine *e)
 		/* every id has at least one target */
 		for (uint32_t k = 0; ok && k < mp->n_ids; k++)
 			ok = mp->first[k] < mp->first[k + 1];
+		{
+			uint8_t direct = 0;
+
+			ok = ok && rd(f, &direct, 1) && direct <= 1 &&
+			     (!direct || mp->n_ids <= MT_MPM_DIRECT_MAX);
+			if (ok && direct) {
+				mp->lit_off = malloc(sizeof(uint32_t) * (mp->n_ids + 1));
+				mp->lit_ci = malloc(mp->n_ids);
+				ok = mp->lit_off != NULL && mp->lit_ci != NULL &&
+				     rd(f, mp->lit_off, sizeof(uint32_t) * (mp->n_ids + 1)) &&
+				     mp->lit_off[0] == 0 && mp->lit_off[mp->n_ids] <= 1u << 20;
+				for (uint32_t k = 0; ok && k < mp->n_ids; k++)
+					ok = mp->lit_off[k] < mp->lit_off[k + 1];
+				if (ok) {
+					mp->lit = malloc(mp->lit_off[mp->n_ids] + 1);
+					ok = mp->lit != NULL &&
+					     rd(f, mp->lit, mp->lit_off[mp->n_ids]) &&
+					     rd(f, mp->lit_ci, mp->n_ids) &&
+					     direct_index(mp, mp->n_ids) == 0;
+				}
+			}
+		}
 		ok = ok && (mp->db = rd_db(f)) != NULL;
 	}
 	for (int s = 0; ok && s < 2; s++) {
@@ -948,6 +1021,10 @@ mt_hs_free(struct mt_engine *e)
 		hs_free_database(e->mpm[m].db);
 		free(e->mpm[m].rule_of);
 		free(e->mpm[m].first);
+		free(e->mpm[m].lit);
+		free(e->mpm[m].lit_off);
+		free(e->mpm[m].lit_ci);
+		free(e->mpm[m].by_first);
 		memset(&e->mpm[m], 0, sizeof(e->mpm[m]));
 	}
 	e->n_mpm = 0;

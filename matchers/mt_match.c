@@ -66,6 +66,47 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
 	return 0;
 }
 
+static inline uint8_t
+fold(uint8_t c)
+{
+	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* What hs_scan with HS_FLAG_SINGLEMATCH reports for a small literal
+ * database, found in place: at each position only the literals whose
+ * first byte is there are compared, each literal is reported once, at its
+ * first (so earliest-ending) occurrence. */
+__attribute__((noinline)) static void
+scan_direct(const struct mt_mpm *m, const uint8_t *p, uint32_t len, struct scan_ctx *c)
+{
+	uint32_t todo = m->n_ids >= 32 ? UINT32_MAX : (1u << m->n_ids) - 1;
+
+	for (uint32_t i = 0; i < len && todo != 0; i++) {
+		uint32_t cand = m->by_first[p[i]] & todo;
+
+		while (cand != 0) {
+			uint32_t id = (uint32_t)__builtin_ctz(cand);
+			const uint8_t *l = m->lit + m->lit_off[id];
+			uint32_t n = m->lit_off[id + 1] - m->lit_off[id], k = 1;
+
+			cand &= cand - 1;
+			if (n > len - i)
+				continue;
+			if (m->lit_ci[id]) {
+				while (k < n && fold(p[i + k]) == fold(l[k]))
+					k++;
+			} else {
+				while (k < n && p[i + k] == l[k])
+					k++;
+			}
+			if (k == n) {
+				todo &= ~(1u << id);
+				on_hit(id, 0, i + n, 0, c);
+			}
+		}
+	}
+}
+
 static int
 cmp_u32(const void *a, const void *b)
 {
@@ -156,6 +197,10 @@ match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn 
 		b = mt_buf_get(s, t, m->buf);
 		if (b->p == NULL)
 			continue;
+		if (m->lit != NULL && b->len <= MT_MPM_DIRECT_LEN) {
+			scan_direct(m, b->p, b->len, &c);
+			continue;
+		}
 		rc = hs_scan(m->db, (const char *)b->p, b->len, 0, s->hs, on_hit, &c);
 		if (rc != HS_SUCCESS)
 			return rc == HS_NOMEM ? -ENOMEM : rc == HS_SCRATCH_IN_USE ? -EBUSY : -EIO;

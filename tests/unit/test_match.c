@@ -750,6 +750,82 @@ test_equal_literals(void)
 	mt_engine_destroy(e);
 }
 
+/* A small literal database is matched by comparing its literals in place
+ * on short buffers (and by Hyperscan on long ones): both must select
+ * exactly the rules whose contents are there, positions included. Random
+ * hosts over a four-letter alphabet, so that literals overlap and repeat. */
+static bool
+has_lit(const char *h, size_t hl, const char *l, bool ci, size_t from, size_t to)
+{
+	size_t n = strlen(l);
+
+	for (size_t i = from; i + n <= hl && i + n <= to; i++)
+		if (ci ? strncasecmp(h + i, l, n) == 0 : strncmp(h + i, l, n) == 0)
+			return true;
+	return false;
+}
+
+static void
+test_direct_small_db(void)
+{
+	static const struct {
+		const char *lit;
+		bool ci;
+		unsigned depth; /* 0: anywhere */
+	} lits[] = {
+		{"ab", false, 0}, {"aba", false, 0}, {"Ab", true, 0}, {"bb", false, 4},
+		{"cab", true, 0}, {"dd", false, 0}, {"dca", false, 0}, {"abcd", true, 0},
+		{"a", false, 2}, {"bcb", false, 0},
+	};
+	char rules[4096];
+	size_t o = 0;
+	struct mt_engine *e;
+	const struct mt_mpm *m = NULL;
+	unsigned seed = 12345, wrong = 0;
+
+	for (size_t i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o,
+				      "alert http any any -> any any (http.host.raw; content:\"%s\";%s",
+				      lits[i].lit, lits[i].ci ? " nocase;" : "");
+		if (lits[i].depth)
+			o += (size_t)snprintf(rules + o, sizeof(rules) - o, " depth:%u;", lits[i].depth);
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o, " sid:%zu;)\n", i + 1);
+	}
+	e = tx_engine(NULL, rules);
+	CU_ASSERT_FATAL(e != NULL);
+	for (size_t i = 0; i < e->n_mpm; i++)
+		if (e->mpm[i].buf == MT_BUFID(MT_B_HOST_RAW, 0))
+			m = &e->mpm[i];
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_PTR_NOT_NULL(m->lit);
+	for (int t = 0; t < 3000; t++) {
+		/* lengths up to 40: those over MT_MPM_DIRECT_LEN go to Hyperscan */
+		char host[64];
+		size_t hl = 1 + (seed = seed * 1103515245u + 12345u) % 40;
+		const char *hs[] = {"Host: x", NULL};
+		struct mt_result res;
+		struct tx x;
+
+		for (size_t i = 0; i < hl; i++)
+			host[i] = "abcdABCD"[(seed = seed * 1103515245u + 12345u) >> 16 & 7];
+		host[hl] = '\0';
+		tx_req(&x, "GET", "/", hs);
+		x.t.req.headers[0].value = (struct mt_slice){(const uint8_t *)host, (uint32_t)hl};
+		x.t.req.known[MT_HDR_HOST] = 0;
+		tx_run(e, &x, &res);
+		for (size_t i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+			bool want = has_lit(host, hl, lits[i].lit, lits[i].ci, 0,
+					    lits[i].depth ? lits[i].depth : hl);
+
+			if (want != tx_has_sid(&res, (uint32_t)(i + 1)) && wrong++ < 5)
+				printf("\n  host \"%s\": sid %zu %s\n", host, i + 1,
+				       want ? "missed" : "false hit");
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	mt_engine_destroy(e);
+}
+
 /* Gates: the literals a rule's pcres require join its fast pattern in the
  * databases; the rule is a candidate only when all of them matched. */
 static int
@@ -1349,6 +1425,7 @@ main(void)
 	CU_add_test(su, "to_client_addresses", test_to_client_addresses);
 	CU_add_test(su, "fast_pattern_grouping", test_fast_pattern_grouping);
 	CU_add_test(su, "equal_literals", test_equal_literals);
+	CU_add_test(su, "direct_small_db", test_direct_small_db);
 	CU_add_test(su, "gates", test_gates);
 	CU_add_test(su, "starter_rules", test_starter_rules);
 	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);
