@@ -463,11 +463,23 @@ fp_typical(const struct mt_item *it, uint8_t buf)
 	return bytes_in(p, l, nocase, typical);
 }
 
-/* Rule @p r has neither content nor a gate: the first of its header-side
- * pcres whose best factor has strings of one or two bytes, and does not
+static uint32_t
+relit_shortest(const struct mt_relit *f)
+{
+	uint32_t m = UINT32_MAX;
+
+	for (uint16_t k = 0; k < f->n; k++)
+		if (f->len[k] < m)
+			m = f->len[k];
+	return m;
+}
+
+/* Rule @p r has no gate of three bytes: the first factor of its
+ * header-side pcres whose strings are at least @p minlen bytes, and do not
  * occur in ordinary traffic, gates it. */
 static int
-fallback_gate(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *n, size_t *cap)
+fallback_gate(const struct mt_rule *rule, uint32_t r, uint32_t minlen, struct gate **gv, size_t *n,
+	      size_t *cap)
 {
 	for (uint16_t g = 0; g < rule->n_groups; g++) {
 		const struct mt_group *grp = &rule->groups[g];
@@ -489,7 +501,8 @@ fallback_gate(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *
 			nf = mt_relit_fallback(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0,
 					       MT_RELIT_CLASS_HEAD, f, 4);
 			for (int k = 0; k < nf; k++) {
-				if (typical == NULL || !relit_in(&f[k], typical)) {
+				if (relit_shortest(&f[k]) >= minlen &&
+				    (typical == NULL || !relit_in(&f[k], typical))) {
 					int rc = add_gate(gv, n, cap, (struct gate){r, 1, grp->buf, f[k]});
 
 					free(f);
@@ -537,12 +550,25 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 		if (ret < 0)
 			goto out;
 		if (rule->fp_group >= 0 &&
-		    fp_len(&rule->groups[rule->fp_group].items[rule->fp_item]) < MT_RELIT_MINLEN &&
-		    n_gates > g0) {
-			/* a one- or two-byte fast pattern ("${", "%{") costs every
-			 * scan more than it selects: the gates, of three bytes or
-			 * more, select the rule alone */
-			slot[r] = 2;
+		    fp_len(&rule->groups[rule->fp_group].items[rule->fp_item]) < MT_RELIT_MINLEN) {
+			uint32_t fl = fp_len(&rule->groups[rule->fp_group].items[rule->fp_item]);
+
+			/* a one- or two-byte fast pattern ("{", "${") costs every
+			 * scan more than it selects: gates of longer literals
+			 * select the rule alone where its pcres have them */
+			if (n_gates == g0) {
+				ret = fallback_gate(rule, (uint32_t)r, fl + 1, &gates, &n_gates,
+						    &cap_gates);
+				if (ret < 0)
+					goto out;
+			}
+			if (n_gates > g0) {
+				slot[r] = 2;
+			} else {
+				src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
+				srcbuf[r] = rule->groups[rule->fp_group].buf;
+				slot[r] = 1;
+			}
 		} else if (rule->fp_group >= 0) {
 			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
 			srcbuf[r] = rule->groups[rule->fp_group].buf;
@@ -556,7 +582,7 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 			/* no literal of three bytes: a gate of shorter ones still
 			 * keeps the regex out of the database */
 			if (n_gates == g0) {
-				ret = fallback_gate(rule, (uint32_t)r, &gates, &n_gates, &cap_gates);
+				ret = fallback_gate(rule, (uint32_t)r, 1, &gates, &n_gates, &cap_gates);
 				if (ret < 0)
 					goto out;
 			}
