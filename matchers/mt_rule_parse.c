@@ -5,6 +5,7 @@
  * silently ignoring a keyword would change what a rule detects.
  */
 #include "mt_engine_int.h"
+#include "mt_typical.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1252,14 +1253,26 @@ finish(struct pctx *c)
 			}
 			if (it->type == MT_IT_CONTENT && !(it->flags & MT_F_NEGATED)) {
 				uint32_t l = (it->flags & MT_F_FP_CHOP) ? it->fp_len : it->len;
+				/* the longest content, preferring one that ordinary
+				 * traffic lacks ("eyJhbGciOiJub25lI" rather than
+				 * "Authorization: Bearer "): it selects the rule rarely */
+				unsigned sides = mt_buf_sides((unsigned)g->kind);
+				uint8_t bid = MT_BUFID(g->kind, sides == MT_SIDE_RESP ||
+						       (sides != MT_SIDE_REQ &&
+							(r->flow & MT_FLOW_TO_CLIENT)) ? 1 : 0);
+				uint32_t sc = (l < (1u << 24) ? l : (1u << 24) - 1) |
+					      (mt_typical_has(it->pat, it->len,
+							      (it->flags & MT_F_NOCASE) != 0, bid)
+						       ? 0 : 1u << 24);
+
 				if (it->flags & MT_F_FAST_PATTERN) {
 					best_g = gi;
 					best_i = i;
 					best_len = UINT32_MAX;
-				} else if (best_len != UINT32_MAX && l > best_len) {
+				} else if (best_len != UINT32_MAX && sc > best_len) {
 					best_g = gi;
 					best_i = i;
-					best_len = l;
+					best_len = sc;
 				}
 			}
 		}
