@@ -710,6 +710,31 @@ test_fast_pattern_grouping(void)
 	mt_engine_destroy(e);
 }
 
+/* The fast pattern is the longest content that ordinary traffic lacks
+ * (mt_typical.c), else the longest; fast_pattern overrides both. */
+static void
+test_fast_pattern_rare(void)
+{
+	struct mt_engine *e = tx_engine(NULL,
+		"alert http any any -> any any (http.header; content:\"Authorization: Bearer \"; "
+		"content:\"eyJhbGciOiJub25lI\"; distance:0; sid:1;)\n"
+		"alert http any any -> any any (http.header; content:\"Accept-Encoding: \"; "
+		"content:\"Content-Type: \"; sid:2;)\n"
+		"alert http any any -> any any (http.header; content:\"Authorization: Bearer \"; "
+		"fast_pattern; content:\"eyJhbGciOiJub25lI\"; sid:3;)\n");
+	const struct mt_rule *r;
+
+	CU_ASSERT_FATAL(e != NULL);
+	r = e->rules[0];
+	CU_ASSERT_EQUAL(r->groups[r->fp_group].items[r->fp_item].len, 17);
+	/* both ordinary: the longest */
+	r = e->rules[1];
+	CU_ASSERT_EQUAL(r->groups[r->fp_group].items[r->fp_item].len, 17);
+	r = e->rules[2];
+	CU_ASSERT_EQUAL(r->fp_item, 0);
+	mt_engine_destroy(e);
+}
+
 /* Equal literals of several rules are one Hyperscan pattern whose match
  * reaches every rule (and a gate literal equal to another rule's fast
  * pattern too). */
@@ -1425,6 +1450,7 @@ main(void)
 	CU_add_test(su, "to_client_addresses", test_to_client_addresses);
 	CU_add_test(su, "fast_pattern_grouping", test_fast_pattern_grouping);
 	CU_add_test(su, "equal_literals", test_equal_literals);
+	CU_add_test(su, "fast_pattern_rare", test_fast_pattern_rare);
 	CU_add_test(su, "direct_small_db", test_direct_small_db);
 	CU_add_test(su, "gates", test_gates);
 	CU_add_test(su, "starter_rules", test_starter_rules);
