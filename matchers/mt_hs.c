@@ -3,7 +3,9 @@
  * Hyperscan side of the engine, after Suricata's util-mpm-hs.c:
  *  - one block-mode database per (evaluation side, buffer) holding each
  *    rule's fast pattern (a literal, or a prefilter regex for rules without
- *    positive content), all SINGLEMATCH, plus gates: literals that the
+ *    positive content; regexes SINGLEMATCH, literals not: Hyperscan's
+ *    per-pattern report state cost more than the repeated callbacks), plus
+ *    gates: literals that the
  *    rule's pcres require (mt_relit.c), which must match too;
  *  - one exact single-pattern database per pcre, used only to confirm
  *    candidates;
@@ -28,7 +30,7 @@
 /* 04: the body stream databases also hold prefilter forms of body pcres */
 /* 07: gates (literal slots in the multi-pattern databases), literals for
  * body pcres in the stream databases, whose pattern maps are stored */
-#define MT_CACHE_MAGIC "MTHSDB09"
+#define MT_CACHE_MAGIC "MTHSDB10"
 
 /* ---------- per-rule pcre databases ---------- */
 
@@ -233,7 +235,7 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 			continue;
 		rep[nu] = i;
 		ids[nu] = nu;
-		fl[nu] = HS_FLAG_SINGLEMATCH | (nocase ? HS_FLAG_CASELESS : 0);
+		fl[nu] = nocase ? HS_FLAG_CASELESS : 0;
 		if (any_re) {
 			owned[nu] = mt_hs_escape_lit(p, l);
 			if (owned[nu] == NULL) {

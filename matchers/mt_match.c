@@ -58,8 +58,8 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
 		s->cand_hits[r] = (uint8_t)(had | 1u << slot);
 		if (s->cand_hits[r] == c->need[r] && had != c->need[r])
 			s->cand[s->n_cand++] = r;
-		/* SINGLEMATCH: the earliest end of the fast pattern; a literal's
-		 * start is that end minus its length (mt_confirm.c) */
+		/* the earliest end of the fast pattern over its reports; a
+		 * literal's start is that end minus its length (mt_confirm.c) */
 		if (slot == 0 && to < s->cand_fp_end[r])
 			s->cand_fp_end[r] = (uint32_t)to;
 	}
@@ -72,10 +72,10 @@ fold(uint8_t c)
 	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
 
-/* What hs_scan with HS_FLAG_SINGLEMATCH reports for a small literal
- * database, found in place: at each position only the literals whose
- * first byte is there are compared, each literal is reported once, at its
- * first (so earliest-ending) occurrence. */
+/* What on_hit needs of hs_scan's reports for a small literal database,
+ * found in place: at each position only the literals whose first byte is
+ * there are compared, and each literal is reported once, at its first (so
+ * earliest-ending) occurrence; later ones would change nothing. */
 __attribute__((noinline)) static void
 scan_direct(const struct mt_mpm *m, const uint8_t *p, uint32_t len, struct scan_ctx *c)
 {
