@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define MT_RELIT_MAXLEN 48   /* bytes per literal */
-#define MT_RELIT_MAXSET 64   /* literals per factor */
+#define MT_RELIT_MAXSET 128  /* literals per factor */
 #define MT_RELIT_MINLEN 3    /* shortest literal of a factor */
 
 /* Largest character class (or \s) crossed into exact sets: small classes
