@@ -710,6 +710,16 @@ test_fast_pattern_grouping(void)
 	mt_engine_destroy(e);
 }
 
+/* the database of (side, buffer id), or NULL */
+static const struct mt_mpm *
+find_mpm(const struct mt_engine *e, uint8_t side, uint8_t buf)
+{
+	for (size_t i = 0; i < e->n_mpm; i++)
+		if (e->mpm[i].side == side && e->mpm[i].buf == buf)
+			return &e->mpm[i];
+	return NULL;
+}
+
 /* The fast pattern is the longest content that ordinary traffic lacks
  * (mt_typical.c), else the longest; fast_pattern overrides both. */
 static void
@@ -748,14 +758,12 @@ test_equal_literals(void)
 		"alert http any any -> any any (http.uri; content:\"/api/\"; pcre:\"/shared\\d/\"; sid:4;)\n"
 		"alert http any any -> any any (http.uri; content:\"shared\"; nocase; sid:5;)\n"
 		"alert http any any -> any any (http.uri; content:\"zzqx\"; pcre:\"/shared\\d/\"; sid:6;)\n");
-	const struct mt_mpm *m = NULL;
+	const struct mt_mpm *m;
 	struct mt_result res;
 	struct tx x;
 
 	CU_ASSERT_FATAL(e != NULL);
-	for (size_t i = 0; i < e->n_mpm; i++)
-		if (e->mpm[i].side == 0 && e->mpm[i].buf == MT_BUFID(MT_B_URI, 0))
-			m = &e->mpm[i];
+	m = find_mpm(e, 0, MT_BUFID(MT_B_URI, 0));
 	CU_ASSERT_FATAL(m != NULL);
 	/* seven targets: "shared" x3 (rules 1, 3 and the gate of rule 4),
 	 * "Shared"/i, "shared"/i, "/api/", "zzqx"; five patterns. Rule 6's
@@ -818,9 +826,7 @@ test_direct_small_db(void)
 	}
 	e = tx_engine(NULL, rules);
 	CU_ASSERT_FATAL(e != NULL);
-	for (size_t i = 0; i < e->n_mpm; i++)
-		if (e->mpm[i].buf == MT_BUFID(MT_B_HOST_RAW, 0))
-			m = &e->mpm[i];
+	m = find_mpm(e, 0, MT_BUFID(MT_B_HOST_RAW, 0));
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT_PTR_NOT_NULL(m->lit);
 	for (int t = 0; t < 3000; t++) {
