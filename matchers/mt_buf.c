@@ -135,6 +135,47 @@ path_normalize(uint8_t *p, uint32_t len)
 	return o;
 }
 
+/* a dot segment ("." or "..") starts at p[i] */
+static inline bool
+dot_segment(const uint8_t *p, uint32_t i, uint32_t plen)
+{
+	if (i >= plen || p[i] != '.')
+		return false;
+	i++;
+	if (i < plen && p[i] == '.')
+		i++;
+	return i == plen || p[i] == '/';
+}
+
+/* Is mt_uri_normalize() the identity on [p, p+len)? True when there is
+ * no escape at all, and the path has no backslash, no empty segment
+ * ("//") and no dot segment, and the target is not in absolute form: the
+ * usual API request, whose URI buffer can then be the request's own bytes. */
+bool
+mt_uri_is_normal(const uint8_t *p, uint32_t len)
+{
+	const uint8_t *q, *sl;
+	uint32_t plen;
+
+	if (len > 7 && (p[0] == 'h' || p[0] == 'H'))
+		return false; /* maybe "http://": let the full normaliser decide */
+	if (memchr(p, '%', len) != NULL)
+		return false;
+	q = memchr(p, '?', len);
+	plen = q != NULL ? (uint32_t)(q - p) : len;
+	if (memchr(p, '\\', plen) != NULL || dot_segment(p, 0, plen))
+		return false;
+	/* after every '/': neither another '/' nor a dot segment */
+	for (sl = memchr(p, '/', plen); sl != NULL;
+	     sl = memchr(sl + 1, '/', plen - (uint32_t)(sl + 1 - p))) {
+		uint32_t k = (uint32_t)(sl - p) + 1;
+
+		if ((k < plen && p[k] == '/') || dot_segment(p, k, plen))
+			return false;
+	}
+	return true;
+}
+
 uint32_t
 mt_uri_normalize(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap,
 		 bool *double_encoded)
@@ -430,6 +471,12 @@ mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id)
 		break;
 	case MT_B_URI: {
 		uint32_t n = m->uri.len;
+
+		if (n <= w.cap && mt_uri_is_normal(m->uri.p, n)) {
+			ref(b, &m->uri);
+			s->double_encoded = false;
+			break;
+		}
 		if (n > w.cap) {
 			n = w.cap;
 			w.trunc = true;

@@ -408,6 +408,8 @@ struct mt_scratch {
 const struct mt_bufv *mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id);
 
 /* URI normalisation, exposed for tests: returns output length. */
+/* true when mt_uri_normalize() would return [p, p+len) unchanged */
+bool mt_uri_is_normal(const uint8_t *p, uint32_t len);
 uint32_t mt_uri_normalize(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap,
 			  bool *double_encoded);
 
