@@ -375,6 +375,8 @@ def live(args, tmp, empty, outdir):
         else:
             rc = p.returncode
         out.close()
+        # the EAL runtime directory outlives the process
+        shutil.rmtree(f"/var/run/dpdk/camp_{os.getpid()}", ignore_errors=True)
     check(rc == 0, f"live: clean exit ({rc}; {open(os.path.join(d, 'apiguard.out')).read()[-300:]})")
     with open(os.path.join(d, "eve.json")) as f:
         eve = [json.loads(l) for l in f if l.strip()]

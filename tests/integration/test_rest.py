@@ -91,6 +91,7 @@ def start(build, d, cfg, pcap, rules, prefix):
            '--log-level=*:error', '--', '-c', cfg, '-l', d, '-S', rules]
     out = open(os.path.join(d, 'apiguard.out'), 'a')
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    p.ag_prefix = prefix
     return p
 
 
@@ -110,12 +111,19 @@ def wait_ready(c, p, secs=60):
 
 
 def stop(p):
-    p.send_signal(signal.SIGINT)
-    try:
-        return p.wait(60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return -1
+    """Stop apiguard if it still runs and remove its EAL runtime directory
+    (/var/run/dpdk/PREFIX outlives every EAL process); its exit code."""
+    rc = p.returncode if p.poll() is not None else None
+    if rc is None:
+        p.send_signal(signal.SIGINT)
+        try:
+            rc = p.wait(60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            rc = -1
+    shutil.rmtree('/var/run/dpdk/' + p.ag_prefix, ignore_errors=True)
+    return rc
 
 
 def stats(c):
@@ -203,7 +211,7 @@ def main():
             return 1
         run_checks(c, d, p, outdir, cfg, base_cfg, tokens)
     finally:
-        rc = stop(p) if p.poll() is None else p.returncode
+        rc = stop(p)
     check(rc == 0, 'clean exit (%s)' % rc)
     final = json.load(open(os.path.join(d, 'stats.json')))
     pr = port(final, 'net_pcap0')
