@@ -304,6 +304,15 @@ run_flush(struct wbuf *w, struct run *r)
 	}
 }
 
+/* "name: value" of header @p h */
+static void
+put_field(struct wbuf *w, const struct mt_header *h)
+{
+	put_slice(w, &h->name);
+	put2(w, ':', ' ');
+	put_slice(w, &h->value);
+}
+
 /* Append header @p h as "name: value\r\n", extending the run when it
  * continues it. */
 static void
@@ -324,9 +333,7 @@ run_line(struct wbuf *w, struct run *r, const struct mt_header *h)
 		r->len = h->name.len + 2 + h->value.len;
 		return;
 	}
-	put_slice(w, &h->name);
-	put2(w, ':', ' ');
-	put_slice(w, &h->value);
+	put_field(w, h);
 	put2(w, '\r', '\n');
 }
 
@@ -340,12 +347,6 @@ put_raw_headers(struct wbuf *w, const struct mt_http_msg *m)
 	run_flush(w, &r);
 }
 
-static inline uint8_t
-fold(uint8_t c)
-{
-	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
-
 /* A cheap caseless fingerprint of a header name (length, first, middle and
  * last byte): names with different keys differ, so strncasecmp runs only
  * for the rare equal keys. */
@@ -354,8 +355,8 @@ name_key(const struct mt_slice *n)
 {
 	if (n->len == 0)
 		return 0;
-	return (n->len & 0xff) | (uint32_t)fold(n->p[0]) << 8 |
-	       (uint32_t)fold(n->p[n->len / 2]) << 16 | (uint32_t)fold(n->p[n->len - 1]) << 24;
+	return (n->len & 0xff) | (uint32_t)mt_fold(n->p[0]) << 8 |
+	       (uint32_t)mt_fold(n->p[n->len / 2]) << 16 | (uint32_t)mt_fold(n->p[n->len - 1]) << 24;
 }
 
 static inline bool
@@ -385,9 +386,10 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 	memset(slot, -1, sizeof(slot));
 	for (uint16_t i = 0; i < n; i++) {
 		const struct mt_slice *nm = &m->headers[i].name;
-		unsigned h = (name_key(nm) * 2654435761u) >> 25;
+		unsigned h;
 
 		key[i] = name_key(nm);
+		h = (key[i] * 2654435761u) >> 25;
 		next[i] = -1;
 		if (same_name(nm, key[i], cookie, kc)) {
 			skip |= 1ull << i;
@@ -417,9 +419,7 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 			continue;
 		}
 		run_flush(w, &r);
-		put_slice(w, &m->headers[i].name);
-		put2(w, ':', ' ');
-		put_slice(w, &m->headers[i].value);
+		put_field(w, &m->headers[i]);
 		for (int j = next[i]; j >= 0; j = next[j]) {
 			put2(w, ',', ' ');
 			put_slice(w, &m->headers[j].value);
@@ -497,7 +497,7 @@ mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id)
 			uint8_t c = h->p[i];
 			if (c == ':' && (h->p[0] != '[' || (i > 0 && h->p[i - 1] == ']')))
 				break;
-			w.p[w.len++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			w.p[w.len++] = mt_fold(c);
 		}
 		built = true;
 		break;

@@ -120,9 +120,9 @@ struct cctx {
 	uint32_t fp_start;
 };
 
-static int
-found_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-	 void *ctx)
+int
+mt_hs_found_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+	       void *ctx)
 {
 	(void)id;
 	(void)from;
@@ -136,7 +136,7 @@ static int
 pcre_found(struct cctx *c, const struct mt_item *it, const uint8_t *p, uint32_t len)
 {
 	int found = 0;
-	hs_error_t rc = hs_scan(it->db, (const char *)p, len, 0, c->s->hs, found_cb, &found);
+	hs_error_t rc = hs_scan(it->db, (const char *)p, len, 0, c->s->hs, mt_hs_found_cb, &found);
 
 	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
 		return rc == HS_NOMEM ? -ENOMEM : rc == HS_SCRATCH_IN_USE ? -EBUSY : -EIO;

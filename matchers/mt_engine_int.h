@@ -322,6 +322,10 @@ bool mt_hs_pcre_prefilterable(const struct mt_item *it, int idx);
  * every match holds. 0 for a negated pcre or one in UTF-8/UCP mode (case
  * folding there is not ASCII's); < 0 on allocation failure. */
 int mt_hs_pcre_factors(const struct mt_item *it, unsigned class_max, struct mt_relit *f, int max);
+/* Hyperscan match callback that sets *(int *)ctx and stops the scan: does
+ * the database match at all? */
+int mt_hs_found_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		   void *ctx);
 /* A literal as a Hyperscan expression (\xHH per byte), malloc'ed. */
 char *mt_hs_escape_lit(const uint8_t *p, uint32_t n);
 
@@ -407,9 +411,16 @@ struct mt_scratch {
 /* Builds buffer @p id from @p t into the scratch (once per call). */
 const struct mt_bufv *mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id);
 
-/* URI normalisation, exposed for tests: returns output length. */
+/* ASCII lower case of @p c */
+static inline uint8_t
+mt_fold(uint8_t c)
+{
+	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
 /* true when mt_uri_normalize() would return [p, p+len) unchanged */
 bool mt_uri_is_normal(const uint8_t *p, uint32_t len);
+/* URI normalisation, exposed for tests: returns output length. */
 uint32_t mt_uri_normalize(const uint8_t *in, uint32_t len, uint8_t *out, uint32_t cap,
 			  bool *double_encoded);
 

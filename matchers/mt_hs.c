@@ -98,11 +98,19 @@ mt_hs_pcre_prefilterable(const struct mt_item *it, int idx)
 	return ok;
 }
 
+/* A pcre whose required literals mt_relit can tell: not negated, and not
+ * in UTF-8/UCP mode (case folding there is not ASCII's). */
+static bool
+pcre_analysable(const struct mt_item *it)
+{
+	return it->type == MT_IT_PCRE && !(it->flags & MT_F_NEGATED) &&
+	       !(it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP));
+}
+
 int
 mt_hs_pcre_factors(const struct mt_item *it, unsigned class_max, struct mt_relit *f, int max)
 {
-	if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED) ||
-	    (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
+	if (!pcre_analysable(it))
 		return 0;
 	return mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0, class_max, f, max);
 }
@@ -365,40 +373,19 @@ collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *
 	return 0;
 }
 
-static bool
-relit_in(const struct mt_relit *f, const char *text)
-{
-	for (uint16_t k = 0; k < f->n; k++)
-		if (mt_typical_bytes_in(f->s[k], f->len[k], f->caseless, text))
-			return true;
-	return false;
-}
-
 /* Does fast pattern @p it of buffer @p buf occur in ordinary traffic? Yes
  * when the buffer has no sample. */
 static bool
 fp_typical(const struct mt_item *it, uint8_t buf)
 {
-	const char *typical = mt_typical_of(buf);
 	const uint8_t *p;
 	uint32_t l;
 	bool nocase;
 
-	if (typical == NULL || it->type == MT_IT_PCRE)
+	if (mt_typical_of(buf) == NULL || it->type == MT_IT_PCRE)
 		return true;
 	item_bytes(it, &p, &l, &nocase);
-	return mt_typical_bytes_in(p, l, nocase, typical);
-}
-
-static uint32_t
-relit_shortest(const struct mt_relit *f)
-{
-	uint32_t m = UINT32_MAX;
-
-	for (uint16_t k = 0; k < f->n; k++)
-		if (f->len[k] < m)
-			m = f->len[k];
-	return m;
+	return mt_typical_has(p, l, nocase, buf);
 }
 
 /* Rule @p r has no gate of three bytes: the first factor of its
@@ -410,26 +397,24 @@ fallback_gate(const struct mt_rule *rule, uint32_t r, uint32_t minlen, struct ga
 {
 	for (uint16_t g = 0; g < rule->n_groups; g++) {
 		const struct mt_group *grp = &rule->groups[g];
+		const char *typical = mt_typical_of(grp->buf);
 
 		if (mt_buf_kind_is_body(MT_BUFID_KIND(grp->buf)))
 			continue;
 		for (uint16_t i = 0; i < grp->n; i++) {
 			const struct mt_item *it = &grp->items[i];
-			const char *typical = mt_typical_of(grp->buf);
 			struct mt_relit *f;
 			int nf;
 
-			if (it->type != MT_IT_PCRE || (it->flags & MT_F_NEGATED) ||
-			    (it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)))
+			if (!pcre_analysable(it))
 				continue;
 			f = malloc(sizeof(*f) * 4);
 			if (f == NULL)
 				return -ENOMEM;
 			nf = mt_relit_fallback(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0,
-					       MT_RELIT_CLASS_HEAD, f, 4);
+					       MT_RELIT_CLASS_HEAD, minlen, f, 4);
 			for (int k = 0; k < nf; k++) {
-				if (relit_shortest(&f[k]) >= minlen &&
-				    (typical == NULL || !relit_in(&f[k], typical))) {
+				if (typical == NULL || !mt_relit_in(&f[k], typical, strlen(typical))) {
 					int rc = add_gate(gv, n, cap, (struct gate){r, 1, grp->buf, f[k]});
 
 					free(f);
@@ -466,7 +451,9 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 	}
 	for (size_t r = 0; r < e->n_rules; r++) {
 		const struct mt_rule *rule = e->rules[r];
+		const struct mt_item *fp;
 		size_t g0 = n_gates;
+		uint32_t fl; /* fast pattern length, 0 without one */
 
 		slot[r] = 0;
 		if (rule->body_dir >= 0) {
@@ -476,46 +463,30 @@ build_mpms(struct mt_engine *e, struct mt_errors *errs)
 		ret = collect_gates(rule, (uint32_t)r, &gates, &n_gates, &cap_gates);
 		if (ret < 0)
 			goto out;
-		if (rule->fp_group >= 0 &&
-		    fp_len(&rule->groups[rule->fp_group].items[rule->fp_item]) < MT_RELIT_MINLEN) {
-			uint32_t fl = fp_len(&rule->groups[rule->fp_group].items[rule->fp_item]);
-
-			/* a one- or two-byte fast pattern ("{", "${") costs every
-			 * scan more than it selects: gates of longer literals
-			 * select the rule alone where its pcres have them */
-			if (n_gates == g0) {
-				ret = fallback_gate(rule, (uint32_t)r, fl + 1, &gates, &n_gates,
-						    &cap_gates);
-				if (ret < 0)
-					goto out;
-			}
-			if (n_gates > g0) {
-				slot[r] = 2;
-			} else {
-				src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
-				srcbuf[r] = rule->groups[rule->fp_group].buf;
-				slot[r] = 1;
-			}
-		} else if (rule->fp_group >= 0) {
-			src[r] = &rule->groups[rule->fp_group].items[rule->fp_item];
+		fp = rule->fp_group >= 0 ? &rule->groups[rule->fp_group].items[rule->fp_item]
+					 : NULL;
+		fl = fp != NULL ? fp_len(fp) : 0;
+		/* No literal of three bytes selects the rule: a gate of a pcre's
+		 * shorter literals (longer than a one- or two-byte fast pattern
+		 * such as "{" or "${") keeps the prefilter regex, or that fast
+		 * pattern, out of the database, which it would make dearer to
+		 * scan than it selects. */
+		if (fl < MT_RELIT_MINLEN && n_gates == g0) {
+			ret = fallback_gate(rule, (uint32_t)r, fl + 1, &gates, &n_gates, &cap_gates);
+			if (ret < 0)
+				goto out;
+		}
+		if (fl < MT_RELIT_MINLEN && n_gates > g0) {
+			slot[r] = 2; /* literal gates select the rule alone */
+		} else if (fp != NULL) {
+			src[r] = fp;
 			srcbuf[r] = rule->groups[rule->fp_group].buf;
 			slot[r] = 1;
 			/* a fast pattern that ordinary traffic lacks selects its
 			 * rule rarely enough alone: gates would only make every
 			 * scan of their databases dearer */
-			if (!fp_typical(src[r], srcbuf[r]))
+			if (!fp_typical(fp, srcbuf[r]))
 				n_gates = g0;
-		} else {
-			/* no literal of three bytes: a gate of shorter ones still
-			 * keeps the regex out of the database */
-			if (n_gates == g0) {
-				ret = fallback_gate(rule, (uint32_t)r, 1, &gates, &n_gates, &cap_gates);
-				if (ret < 0)
-					goto out;
-			}
-			/* literal gates select the rule: no regex in the database */
-			if (n_gates > g0)
-				slot[r] = 2;
 		}
 		for (uint16_t g = 0; g < rule->n_groups && !slot[r]; g++) {
 			for (uint16_t i = 0; i < rule->groups[g].n; i++) {

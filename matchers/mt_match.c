@@ -66,12 +66,6 @@ on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned fla
 	return 0;
 }
 
-static inline uint8_t
-fold(uint8_t c)
-{
-	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
-
 /* What on_hit needs of hs_scan's reports for a small literal database,
  * found in place: at each position only the literals whose first byte is
  * there are compared, and each literal is reported once, at its first (so
@@ -93,7 +87,7 @@ scan_direct(const struct mt_mpm *m, const uint8_t *p, uint32_t len, struct scan_
 			if (n > len - i)
 				continue;
 			if (m->lit_ci[id]) {
-				while (k < n && fold(p[i + k]) == fold(l[k]))
+				while (k < n && mt_fold(p[i + k]) == mt_fold(l[k]))
 					k++;
 			} else {
 				while (k < n && p[i + k] == l[k])

@@ -21,6 +21,8 @@
 #define RL_NF 4 /* factors kept per node; the best two are output */
 #define RL_REP_MAX 8     /* x{n} with n up to this is crossed out */
 
+static const char rl_space[] = " \t\n\v\f\r"; /* \s */
+
 /* A node is exact (it matches exactly one of the strings of ex), or it may
  * still say how every match begins (pre) or ends (suf): "x+" with x exact
  * begins and ends with a string of x, "ab.*cd" begins with "ab" and ends
@@ -172,7 +174,8 @@ edge_union(const struct mt_relit *a, const struct mt_relit *b, struct mt_relit *
 	return true;
 }
 
-/* the requirements of a node, best first: its factors and its exact set */
+/* the requirements of a node: its exact set (when it says anything) and its
+ * factors */
 static int
 cands_of(const struct rl_info *in, const struct mt_relit *c[RL_NF + 1])
 {
@@ -384,7 +387,7 @@ parse_class(struct rl_st *st)
 		if (c == '\\') {
 			c = parse_escape(st, true);
 			if (c == -4) {
-				for (const char *w = " \t\n\v\f\r"; *w; w++)
+				for (const char *w = rl_space; *w; w++)
 					bits[(uint8_t)*w >> 3] |= (uint8_t)(1u << (*w & 7));
 				prev = -1;
 				continue;
@@ -559,9 +562,9 @@ parse_atom(struct rl_st *st)
 			return info_empty(st);
 		if (c == -4) {
 			in = info_new(st);
-			if (in != NULL && st->class_max >= 6) {
+			if (in != NULL && st->class_max >= sizeof(rl_space) - 1) {
 				in->exact = true;
-				for (const char *w = " \t\n\v\f\r"; *w; w++)
+				for (const char *w = rl_space; *w; w++)
 					set_add(&in->ex, (const uint8_t *)w, 1);
 			}
 			return in;
@@ -842,7 +845,7 @@ factors(const char *re, bool caseless, unsigned class_max, unsigned minlen, stru
 	struct rl_st st = {.p = re, .n = strlen(re), .class_max = class_max};
 	struct rl_info *in;
 	const struct mt_relit *cand[RL_NF + 1];
-	int nc = 0, n = 0;
+	int nc, n = 0;
 
 	st.caseless = caseless || inline_caseless(re);
 	in = parse_alt(&st);
@@ -850,10 +853,7 @@ factors(const char *re, bool caseless, unsigned class_max, unsigned minlen, stru
 		free(in);
 		return st.nomem ? -ENOMEM : 0;
 	}
-	if (in->exact)
-		cand[nc++] = &in->ex;
-	for (int k = 0; k < in->nf; k++)
-		cand[nc++] = &in->f[k];
+	nc = cands_of(in, cand);
 	/* best first */
 	for (int a = 1; a < nc; a++)
 		for (int b = a; b > 0 && score(cand[b]) > score(cand[b - 1]); b--) {
@@ -880,7 +880,33 @@ mt_relit_factors(const char *re, bool caseless, unsigned class_max, struct mt_re
 }
 
 int
-mt_relit_fallback(const char *re, bool caseless, unsigned class_max, struct mt_relit *out, int max)
+mt_relit_fallback(const char *re, bool caseless, unsigned class_max, unsigned minlen,
+		  struct mt_relit *out, int max)
 {
-	return factors(re, caseless, class_max, 1, out, max);
+	return factors(re, caseless, class_max, minlen > 0 ? minlen : 1, out, max);
+}
+
+bool
+mt_relit_bytes_in(const uint8_t *n, uint32_t nl, bool caseless, const void *hay, size_t hl)
+{
+	const uint8_t *h = hay;
+
+	for (size_t i = 0; i + nl <= hl; i++) {
+		uint32_t k = 0;
+
+		while (k < nl && (caseless ? tolower(h[i + k]) == tolower(n[k]) : h[i + k] == n[k]))
+			k++;
+		if (k == nl)
+			return true;
+	}
+	return false;
+}
+
+bool
+mt_relit_in(const struct mt_relit *f, const void *hay, size_t hl)
+{
+	for (uint16_t k = 0; k < f->n; k++)
+		if (mt_relit_bytes_in(f->s[k], f->len[k], f->caseless, hay, hl))
+			return true;
+	return false;
 }

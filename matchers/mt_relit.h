@@ -16,6 +16,7 @@
 #define MT_RELIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define MT_RELIT_MAXLEN 48   /* bytes per literal */
@@ -52,15 +53,23 @@ int mt_relit_factors(const char *re, bool caseless, unsigned class_max, struct m
 		     int max);
 
 /**
- * Up to @p max factors of @p re, best first, whatever the length of their
- * strings (at least one byte): for an expression that has no factor worth
- * a gate and would otherwise sit in a literal database as a prefilter
- * regex, which costs every scan of that database more than a few short
- * literals and the confirmations they cause (docs/BENCHMARKS.md).
+ * Up to @p max factors of @p re, best first, whose strings are at least
+ * @p minlen bytes (one at least), however short: for an expression that
+ * has no factor worth a gate and would otherwise sit in a literal database
+ * as a prefilter regex, which costs every scan of that database more than
+ * a few short literals and the confirmations they cause
+ * (docs/BENCHMARKS.md).
  *
  * @return number of factors written, or -ENOMEM
  */
-int mt_relit_fallback(const char *re, bool caseless, unsigned class_max, struct mt_relit *out,
-		      int max);
+int mt_relit_fallback(const char *re, bool caseless, unsigned class_max, unsigned minlen,
+		      struct mt_relit *out, int max);
+
+/** Does [hay, hay+hl) contain the @p nl bytes at @p n (ASCII case folded
+ * when @p caseless)? */
+bool mt_relit_bytes_in(const uint8_t *n, uint32_t nl, bool caseless, const void *hay, size_t hl);
+
+/** Does [hay, hay+hl) contain one of the strings of factor @p f? */
+bool mt_relit_in(const struct mt_relit *f, const void *hay, size_t hl);
 
 #endif

@@ -7,7 +7,6 @@
 
 #include "mt_engine_int.h"
 
-#include <ctype.h>
 #include <string.h>
 
 const char *
@@ -63,27 +62,9 @@ mt_typical_of(uint8_t buf)
 }
 
 bool
-mt_typical_bytes_in(const uint8_t *p, uint32_t l, bool caseless, const char *text)
-{
-	size_t tl = strlen(text);
-
-	for (size_t i = 0; i + l <= tl; i++) {
-		uint32_t j = 0;
-
-		while (j < l && (caseless ? tolower((unsigned char)text[i + j]) == tolower(p[j])
-					  : (uint8_t)text[i + j] == p[j]))
-			j++;
-		if (j == l)
-			return true;
-	}
-	return false;
-}
-
-
-bool
 mt_typical_has(const uint8_t *p, uint32_t l, bool caseless, uint8_t buf)
 {
 	const char *t = mt_typical_of(buf);
 
-	return t != NULL && mt_typical_bytes_in(p, l, caseless, t);
+	return t != NULL && mt_relit_bytes_in(p, l, caseless, t, strlen(t));
 }

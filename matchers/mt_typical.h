@@ -22,9 +22,6 @@
 /** The sample for buffer id @p buf (MT_BUFID), or NULL when there is none. */
 const char *mt_typical_of(uint8_t buf);
 
-/** Does [p, p+l) occur in @p text (ASCII case folded when @p caseless)? */
-bool mt_typical_bytes_in(const uint8_t *p, uint32_t l, bool caseless, const char *text);
-
 /** Does [p, p+l) occur in the sample of @p buf? False without a sample. */
 bool mt_typical_has(const uint8_t *p, uint32_t l, bool caseless, uint8_t buf);
 

@@ -7,7 +7,6 @@
  * factor must have a member in that string; abort() otherwise. Inputs over
  * 512 bytes are ignored so that compile time stays bounded.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,35 +14,9 @@
 
 #include <hs.h>
 
-#include "mt_relit.h"
+#include "mt_engine_int.h"
 
 #define FZ_MAX_RE 512
-
-static int
-on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *c)
-{
-	(void)id;
-	(void)from;
-	(void)to;
-	(void)flags;
-	*(int *)c = 1;
-	return 1;
-}
-
-static int
-has(const char *s, size_t sl, const uint8_t *n, size_t nl, int caseless)
-{
-	for (size_t i = 0; i + nl <= sl; i++) {
-		size_t k = 0;
-
-		while (k < nl && (caseless ? (uint8_t)tolower((unsigned char)s[i + k]) == n[k]
-					   : (uint8_t)s[i + k] == n[k]))
-			k++;
-		if (k == nl)
-			return 1;
-	}
-	return 0;
-}
 
 static void
 probe(hs_database_t *db, hs_scratch_t *scr, const struct mt_relit *f, int n, const char *re,
@@ -51,17 +24,13 @@ probe(hs_database_t *db, hs_scratch_t *scr, const struct mt_relit *f, int n, con
 {
 	int m = 0;
 
-	if (hs_scan(db, s, (unsigned)len, 0, scr, on_match, &m) != HS_SUCCESS &&
+	if (hs_scan(db, s, (unsigned)len, 0, scr, mt_hs_found_cb, &m) != HS_SUCCESS &&
 	    m == 0)
 		return;
 	if (!m)
 		return;
 	for (int k = 0; k < n; k++) {
-		int any = 0;
-
-		for (uint16_t j = 0; j < f[k].n && !any; j++)
-			any = has(s, len, f[k].s[j], f[k].len[j], f[k].caseless);
-		if (!any) {
+		if (!mt_relit_in(&f[k], s, len)) {
 			fprintf(stderr, "factor %d of /%s/ missing in a matching string\n", k, re);
 			abort();
 		}

@@ -15,7 +15,6 @@
 #include "mt_relit.h"
 #include "mt_engine_int.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,34 +45,6 @@ factor_str(const struct mt_relit *f, char *out, size_t cap)
 		o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", k ? "|" : "", v[k]);
 		free(v[k]);
 	}
-}
-
-static bool
-contains(const char *hay, size_t hl, const uint8_t *n, size_t nl, bool caseless)
-{
-	if (nl > hl)
-		return false;
-	for (size_t i = 0; i + nl <= hl; i++) {
-		size_t k = 0;
-
-		while (k < nl && (caseless ? tolower((unsigned char)hay[i + k]) == n[k]
-					   : (uint8_t)hay[i + k] == n[k]))
-			k++;
-		if (k == nl)
-			return true;
-	}
-	return false;
-}
-
-static int
-on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *c)
-{
-	(void)id;
-	(void)from;
-	(void)to;
-	(void)flags;
-	*(int *)c = 1;
-	return 1;
 }
 
 /* A compiled expression, to probe many strings */
@@ -113,7 +84,7 @@ probe_matches(const struct probe *pr, const char *s, size_t len)
 {
 	int found = 0;
 
-	hs_scan(pr->db, s, (unsigned)len, 0, pr->scr, on_match, &found);
+	hs_scan(pr->db, s, (unsigned)len, 0, pr->scr, mt_hs_found_cb, &found);
 	return found;
 }
 
@@ -126,11 +97,7 @@ probe_check(const struct probe *pr, const char *re, const struct mt_relit *f, in
 	if (!probe_matches(pr, s, len))
 		return 0;
 	for (int k = 0; k < n; k++) {
-		bool any = false;
-
-		for (uint16_t j = 0; j < f[k].n && !any; j++)
-			any = contains(s, len, f[k].s[j], f[k].len[j], f[k].caseless);
-		if (!any) {
+		if (!mt_relit_in(&f[k], s, len)) {
 			char buf[4096];
 
 			factor_str(&f[k], buf, sizeof(buf));
@@ -274,6 +241,29 @@ test_cases(void)
 	run_cases(head_cases, sizeof(head_cases) / sizeof(head_cases[0]), MT_RELIT_CLASS_HEAD);
 }
 
+/* mt_relit_in, which the necessity checks rely on, against hand-picked
+ * strings: a member anywhere, at either end, folded only when caseless. */
+static void
+test_membership(void)
+{
+	struct mt_relit f = {.caseless = true, .n = 2, .len = {3, 2}};
+
+	memcpy(f.s[0], "abc", 3);
+	memcpy(f.s[1], "xy", 2);
+	CU_ASSERT(mt_relit_in(&f, "--XY--", 6));
+	CU_ASSERT(mt_relit_in(&f, "ABC", 3));
+	CU_ASSERT(mt_relit_in(&f, "..aBc", 5));
+	CU_ASSERT(!mt_relit_in(&f, "ab c x y", 8));
+	CU_ASSERT(!mt_relit_in(&f, "ab", 2));
+	CU_ASSERT(!mt_relit_in(&f, "", 0));
+	f.caseless = false;
+	CU_ASSERT(!mt_relit_in(&f, "ABC XY", 6));
+	CU_ASSERT(mt_relit_in(&f, "ABCxy", 5));
+	/* the needle's case folds too when caseless */
+	CU_ASSERT(mt_relit_bytes_in((const uint8_t *)"Host", 4, true, "x-host: 1", 9));
+	CU_ASSERT(!mt_relit_bytes_in((const uint8_t *)"Host", 4, false, "x-host: 1", 9));
+}
+
 /* Malformed and hostile input: never a crash, never a factor. */
 static void
 test_garbage(void)
@@ -406,6 +396,7 @@ main(void)
 		return 1;
 	s = CU_add_suite("relit", NULL, NULL);
 	CU_add_test(s, "factors of hand-picked expressions", test_cases);
+	CU_add_test(s, "membership of a factor in a string", test_membership);
 	CU_add_test(s, "malformed expressions", test_garbage);
 	CU_add_test(s, "rule pack pcres: necessity", test_rule_pack);
 	return tu_run_all();

@@ -1079,6 +1079,16 @@ test_guard_page(void)
 
 /* ---- insertion defence: TTL far below the direction's ---- */
 
+/* A fresh connection's SYN (seq 1000) and SYN-ACK (seq 5000), sent with
+ * TTLs @p cttl and @p sttl: the directions' baselines. */
+static void
+ttl_handshake(struct dp_tcp_conn *c, uint8_t cttl, uint8_t sttl)
+{
+	reset(c);
+	seg_ttl(c, 0, DP_TCP_SYN, 1000, 0, cttl, NULL, 0);
+	seg_ttl(c, 1, DP_TCP_SYN | DP_TCP_ACK, 5000, 1001, sttl, NULL, 0);
+}
+
 /* The SYN sets the baseline. A copy that would expire before the server is
  * reassembled like any other (first copy wins) and marked to be raised, so
  * the server gets what we inspected; data of one direction with TTLs more
@@ -1088,9 +1098,7 @@ test_ttl_insertion(void)
 {
 	struct dp_tcp_conn c;
 
-	reset(&c);
-	seg_ttl(&c, 0, DP_TCP_SYN, 1000, 0, 64, NULL, 0);
-	seg_ttl(&c, 1, DP_TCP_SYN | DP_TCP_ACK, 5000, 1001, 60, NULL, 0);
+	ttl_handshake(&c, 64, 60);
 	seg_ttl(&c, 0, DP_TCP_ACK, 1001, 5001, 64, NULL, 0);
 	CU_ASSERT_EQUAL(c.s[0].ttl_base, 64);
 	CU_ASSERT_EQUAL(c.s[1].ttl_base, 60);
@@ -1131,9 +1139,7 @@ test_ttl_syn_proxy(void)
 {
 	struct dp_tcp_conn c;
 
-	reset(&c);
-	seg_ttl(&c, 0, DP_TCP_SYN, 1000, 0, 64, NULL, 0);
-	seg_ttl(&c, 1, DP_TCP_SYN | DP_TCP_ACK, 5000, 1001, 64, NULL, 0);
+	ttl_handshake(&c, 64, 64);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 5001, 49, NULL, 0), DP_TCP_RAISE_TTL);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1001, 5001, 49, "GET / ", 6), DP_TCP_RAISE_TTL);
 	CU_ASSERT_EQUAL(seg_ttl(&c, 0, DP_TCP_ACK, 1007, 5001, 49, "HTTP/1.1", 8),
