@@ -367,6 +367,8 @@ dp_http_msg_build(struct dp_http_ctx *c, struct dp_http_dir *d, struct mt_http_m
 	m->truncated = total > avail ? total - avail : 0;
 	m->headers_dropped = d->hdrs_dropped;
 	m->obs_fold = d->obs_fold;
+	/* llhttp accepts only token characters in a header name */
+	m->names_plain = 1;
 	m->n_headers = d->n_hdrs;
 	c->cnt.headers_dropped += d->hdrs_dropped;
 	for (i = 0; i < d->n_hdrs; i++) {
@@ -717,9 +719,13 @@ dp_http_sess_open(struct dp_http_ctx *c, const struct mt_flow_tuple *tuple)
 		return NULL;
 	}
 	s = obj;
-	/* Only the small fixed part is cleared: header arrays are written
-	 * before they are read. */
-	memset(s, 0, offsetof(struct dp_http_sess, q));
+	/* Only the small fixed parts are cleared: header arrays (inside d[]),
+	 * in-flight records and kept text are written before they are read. */
+	_Static_assert(offsetof(struct dp_http_sess, next_txn_id) ==
+			       offsetof(struct dp_http_sess, d) + sizeof(s->d),
+		       "every field after d[] up to q is cleared here");
+	memset(&s->next_txn_id, 0,
+	       offsetof(struct dp_http_sess, q) - offsetof(struct dp_http_sess, next_txn_id));
 	s->ctx = c;
 	s->tuple = tuple;
 	for (i = 0; i < 2; i++) {

@@ -237,7 +237,40 @@ struct mt_mpm {
 	uint32_t *lit_off;     /* id -> lit[lit_off[id] .. lit_off[id + 1]) */
 	uint8_t *lit_ci;       /* id -> caseless */
 	uint32_t *by_first;    /* byte -> ids (bit mask) of the literals starting with it */
+	/* http.header_names: the buffer is CRLF, then each name followed by
+	 * CRLF, then CRLF. A literal CRLF NAME CRLF occurs exactly where a
+	 * header is named NAME, and CRLF PREFIX where a name starts with
+	 * PREFIX (names hold no CR or LF), so those literals are looked up
+	 * name by name (mt_match.c: scan_names) instead of scanned: Hyperscan
+	 * pays for every CRLF of that buffer. db then holds only the other
+	 * literals, and is NULL when there are none. */
+	struct mt_name_lit *names; /* n_names entries, prefixes last */
+	uint32_t n_names, n_exact;
+	uint32_t *name_tab;        /* open addressing: mt_name_key -> index + 1 into names */
+	uint32_t name_mask;
 };
+
+struct mt_name_lit {
+	uint32_t id;           /* the mpm's pattern id */
+	uint16_t len;
+	uint8_t ci;            /* caseless */
+	uint8_t prefix;        /* matches a name's start, not a whole name */
+	uint8_t *p;            /* the name (or prefix), without CRLFs */
+};
+
+/* The name lookup's key: length and three folded bytes; a hit is then
+ * compared in full. */
+static inline uint32_t
+mt_name_key(const uint8_t *p, uint32_t len)
+{
+	uint32_t k = len * 0x9e3779b1u;
+
+	if (len == 0)
+		return k;
+	k ^= (uint32_t)(p[0] | 0x20) << 5 ^ (uint32_t)(p[len / 2] | 0x20) << 13 ^
+	     (uint32_t)(p[len - 1] | 0x20) << 21;
+	return k * 0x85ebca6bu ^ k >> 15;
+}
 
 #define MT_MPM_DIRECT_MAX 32
 /* buffers up to this long are matched in place when the database allows */

@@ -30,7 +30,7 @@
 /* 04: the body stream databases also hold prefilter forms of body pcres */
 /* 07: gates (literal slots in the multi-pattern databases), literals for
  * body pcres in the stream databases, whose pattern maps are stored */
-#define MT_CACHE_MAGIC "MTHSDB10"
+#define MT_CACHE_MAGIC "MTHSDB11"
 
 /* ---------- per-rule pcre databases ---------- */
 
@@ -185,6 +185,111 @@ direct_index(struct mt_mpm *m, uint32_t nu)
 	return 0;
 }
 
+/* A header_names literal that is CRLF NAME CRLF (exact) or CRLF PREFIX
+ * (prefix), NAME/PREFIX non-empty without CR or LF; 0 for any other. */
+static int
+name_form(const uint8_t *p, size_t l)
+{
+	bool tail;
+
+	if (l < 3 || p[0] != '\r' || p[1] != '\n')
+		return 0;
+	tail = l >= 5 && p[l - 2] == '\r' && p[l - 1] == '\n';
+	for (size_t k = 2; k < l - (tail ? 2 : 0); k++)
+		if (p[k] == '\r' || p[k] == '\n')
+			return 0;
+	return tail ? 1 : 2;
+}
+
+/* Hash table over the exact names of m->names (mt_name_key). */
+static int
+names_index(struct mt_mpm *m)
+{
+	uint32_t size = 16;
+
+	while (size < m->n_exact * 4)
+		size *= 2;
+	m->name_tab = calloc(size, sizeof(uint32_t));
+	if (m->name_tab == NULL)
+		return -ENOMEM;
+	m->name_mask = size - 1;
+	for (uint32_t i = 0; i < m->n_exact; i++) {
+		uint32_t h = mt_name_key(m->names[i].p, m->names[i].len) & m->name_mask;
+
+		while (m->name_tab[h] != 0)
+			h = (h + 1) & m->name_mask;
+		m->name_tab[h] = i + 1;
+	}
+	return 0;
+}
+
+static void
+names_free(struct mt_mpm *m)
+{
+	for (uint32_t i = 0; m->names != NULL && i < m->n_names; i++)
+		free(m->names[i].p);
+	free(m->names);
+	free(m->name_tab);
+	m->names = NULL;
+	m->name_tab = NULL;
+	m->n_names = m->n_exact = 0;
+}
+
+/* Take the exact-name and prefix literals of a header_names database out
+ * of Hyperscan's reach (struct mt_mpm). Exact names come first in
+ * m->names. On return ex/fl/ids/lens[0 .. *nres) are the rest. */
+static int
+names_split(struct mt_mpm *m, const char **ex, unsigned *fl, unsigned *ids, size_t *lens,
+	    uint32_t nu, uint32_t *nres)
+{
+	uint32_t k = 0;
+
+	*nres = nu;
+	m->names = calloc(nu, sizeof(*m->names));
+	if (m->names == NULL)
+		return -ENOMEM;
+	for (int form = 1; form <= 2; form++) {
+		for (uint32_t u = 0; u < nu; u++) {
+			const uint8_t *p = (const uint8_t *)ex[u];
+			struct mt_name_lit *nl = &m->names[m->n_names];
+			size_t nl_len;
+
+			if (name_form(p, lens[u]) != form)
+				continue;
+			nl_len = lens[u] - (form == 1 ? 4 : 2);
+			if (nl_len > UINT16_MAX)
+				continue;
+			nl->p = malloc(nl_len);
+			if (nl->p == NULL)
+				return -ENOMEM;
+			memcpy(nl->p, p + 2, nl_len);
+			nl->len = (uint16_t)nl_len;
+			nl->id = ids[u];
+			nl->ci = (fl[u] & HS_FLAG_CASELESS) != 0;
+			nl->prefix = form == 2;
+			m->n_names++;
+			if (form == 1)
+				m->n_exact++;
+		}
+	}
+	if (m->n_names == 0) {
+		names_free(m);
+		return 0;
+	}
+	for (uint32_t u = 0; u < nu; u++) {
+		if (name_form((const uint8_t *)ex[u], lens[u]) != 0 &&
+		    lens[u] - (name_form((const uint8_t *)ex[u], lens[u]) == 1 ? 4 : 2) <= UINT16_MAX)
+			continue;
+		ex[k] = ex[u];
+		fl[k] = fl[u];
+		ids[k] = ids[u];
+		lens[k] = lens[u];
+		k++;
+	}
+	*nres = k;
+	return names_index(m);
+}
+
 /* Compile one (side, buffer) database. Equal literals (the same fast
  * pattern or gate in several rules) become one Hyperscan pattern whose
  * match reaches every rule|slot in rule_of[first[id]..first[id+1]): fewer
@@ -198,7 +303,7 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 	unsigned *fl = calloc(n, sizeof(*fl)), *ids = calloc(n, sizeof(*ids));
 	size_t *lens = calloc(n, sizeof(*lens));
 	uint32_t *uid = calloc(n, sizeof(*uid)), *rep = calloc(n, sizeof(*rep));
-	uint32_t *cur = calloc(n + 1, sizeof(*cur)), nu = 0;
+	uint32_t *cur = calloc(n + 1, sizeof(*cur)), nu = 0, nres;
 	hs_compile_error_t *ce = NULL;
 	hs_error_t rc;
 	int ret = 0;
@@ -289,10 +394,16 @@ compile_mpm(struct mt_mpm *m, struct pat *pats, uint32_t n, struct mt_errors *er
 	memcpy(cur, m->first, sizeof(*cur) * (nu + 1));
 	for (uint32_t i = 0; i < n; i++)
 		m->rule_of[cur[uid[i]]++] = pats[i].tag;
-	if (any_re)
-		rc = hs_compile_multi(ex, fl, ids, nu, HS_MODE_BLOCK, NULL, &m->db, &ce);
+	nres = nu;
+	if (!any_re && MT_BUFID_KIND(m->buf) == MT_B_HEADER_NAMES &&
+	    (ret = names_split(m, ex, fl, ids, lens, nu, &nres)) < 0)
+		goto out;
+	if (nres == 0)
+		rc = HS_SUCCESS; /* every literal is looked up by name */
+	else if (any_re)
+		rc = hs_compile_multi(ex, fl, ids, nres, HS_MODE_BLOCK, NULL, &m->db, &ce);
 	else
-		rc = hs_compile_lit_multi(ex, fl, ids, lens, nu, HS_MODE_BLOCK, NULL, &m->db, &ce);
+		rc = hs_compile_lit_multi(ex, fl, ids, lens, nres, HS_MODE_BLOCK, NULL, &m->db, &ce);
 	if (rc != HS_SUCCESS) {
 		mt_err_add(errs, "<engine>", 0, "fast_pattern",
 			   "Hyperscan cannot compile the %s database: %s",
@@ -671,7 +782,21 @@ cache_save(struct mt_engine *e)
 				     wr(f, mp->lit, mp->lit_off[mp->n_ids]) &&
 				     wr(f, mp->lit_ci, mp->n_ids);
 		}
-		ok = ok && wr_db(f, mp->db);
+		{
+			uint32_t nn = mp->n_names, ne = mp->n_exact;
+			uint8_t has_db = mp->db != NULL;
+
+			ok = ok && wr(f, &nn, sizeof(nn)) && wr(f, &ne, sizeof(ne));
+			for (uint32_t k = 0; ok && k < nn; k++) {
+				const struct mt_name_lit *nl = &mp->names[k];
+
+				ok = wr(f, &nl->id, sizeof(nl->id)) && wr(f, &nl->len, sizeof(nl->len)) &&
+				     wr(f, &nl->ci, 1) && wr(f, &nl->prefix, 1) && wr(f, nl->p, nl->len);
+			}
+			ok = ok && wr(f, &has_db, 1);
+			if (ok && has_db)
+				ok = wr_db(f, mp->db);
+		}
 	}
 	for (int s = 0; ok && s < 2; s++) {
 		n = e->n_always[s];
@@ -789,7 +914,37 @@ cache_load(struct mt_engine *e)
 				}
 			}
 		}
-		ok = ok && (mp->db = rd_db(f)) != NULL;
+		{
+			uint32_t nn = 0, ne = 0;
+			uint8_t has_db = 0;
+
+			ok = ok && rd(f, &nn, sizeof(nn)) && rd(f, &ne, sizeof(ne)) &&
+			     nn <= mp->n_ids && ne <= nn &&
+			     (nn == 0 || MT_BUFID_KIND(mp->buf) == MT_B_HEADER_NAMES);
+			if (ok && nn > 0) {
+				mp->names = calloc(nn, sizeof(*mp->names));
+				ok = mp->names != NULL;
+			}
+			for (uint32_t k = 0; ok && k < nn; k++) {
+				struct mt_name_lit *nl = &mp->names[k];
+
+				ok = rd(f, &nl->id, sizeof(nl->id)) && rd(f, &nl->len, sizeof(nl->len)) &&
+				     rd(f, &nl->ci, 1) && rd(f, &nl->prefix, 1) && nl->id < mp->n_ids &&
+				     nl->len > 0 && nl->ci <= 1 && nl->prefix == (k >= ne);
+				if (ok) {
+					nl->p = malloc(nl->len);
+					ok = nl->p != NULL && rd(f, nl->p, nl->len);
+					mp->n_names = k + 1;
+				}
+			}
+			if (ok && nn > 0) {
+				mp->n_exact = ne;
+				ok = names_index(mp) == 0;
+			}
+			ok = ok && rd(f, &has_db, 1) && has_db <= 1 && (has_db || nn > 0);
+			if (ok && has_db)
+				ok = (mp->db = rd_db(f)) != NULL;
+		}
 	}
 	for (int s = 0; ok && s < 2; s++) {
 		ok = rd(f, &n, sizeof(n)) && n <= e->n_rules;
@@ -864,7 +1019,7 @@ grow_scratch(const struct mt_engine *e, hs_scratch_t **s)
 					return -ENOMEM;
 			}
 	for (size_t m = 0; m < e->n_mpm; m++)
-		if (hs_alloc_scratch(e->mpm[m].db, s) != HS_SUCCESS)
+		if (e->mpm[m].db != NULL && hs_alloc_scratch(e->mpm[m].db, s) != HS_SUCCESS)
 			return -ENOMEM;
 	for (int d = 0; d < 2; d++)
 		if (e->body[d].db != NULL && hs_alloc_scratch(e->body[d].db, s) != HS_SUCCESS)
@@ -949,6 +1104,7 @@ mt_hs_free(struct mt_engine *e)
 		free(e->mpm[m].lit_off);
 		free(e->mpm[m].lit_ci);
 		free(e->mpm[m].by_first);
+		names_free(&e->mpm[m]);
 		memset(&e->mpm[m], 0, sizeof(e->mpm[m]));
 	}
 	e->n_mpm = 0;

@@ -162,6 +162,69 @@ mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 		out->verdict = verdict;
 }
 
+static inline bool
+name_eq(const uint8_t *a, const uint8_t *b, uint32_t n, bool ci)
+{
+	if (!ci)
+		return memcmp(a, b, n) == 0;
+	for (uint32_t k = 0; k < n; k++)
+		if (mt_fold(a[k]) != mt_fold(b[k]))
+			return false;
+	return true;
+}
+
+/* The literals of m->names, found name by name (struct mt_mpm): what
+ * on_hit would get from scanning the header_names buffer @b of @msg,
+ * matches ending past b->len (a truncated buffer) excepted. The names of a
+ * message that no parser checked (names_plain 0) are checked here: one
+ * holding CR or LF sends the literals to a plain search of the buffer. */
+__attribute__((noinline)) static void
+scan_names(const struct mt_mpm *m, const struct mt_http_msg *msg, const struct mt_bufv *b,
+	   struct scan_ctx *c)
+{
+	uint16_t n = msg->n_headers < MT_MAX_HEADERS ? msg->n_headers : MT_MAX_HEADERS;
+	uint32_t off = 2; /* where the name starts in the buffer */
+
+	for (uint16_t i = 0; i < n && off <= b->len; i++) {
+		const struct mt_slice *nm = &msg->headers[i].name;
+		uint32_t h;
+
+		if (!msg->names_plain && nm->len > 0 &&
+		    (memchr(nm->p, '\r', nm->len) != NULL || memchr(nm->p, '\n', nm->len) != NULL)) {
+			for (uint32_t k = 0; k < m->n_names; k++) {
+				const struct mt_name_lit *nl = &m->names[k];
+
+				for (uint32_t at = 0; at + 2 + nl->len <= b->len; at++) {
+					uint32_t end = at + 2 + nl->len + (nl->prefix ? 0 : 2);
+
+					if (end <= b->len && b->p[at] == '\r' && b->p[at + 1] == '\n' &&
+					    name_eq(b->p + at + 2, nl->p, nl->len, nl->ci) &&
+					    (nl->prefix || (b->p[end - 2] == '\r' && b->p[end - 1] == '\n')))
+						on_hit(nl->id, 0, end, 0, c);
+				}
+			}
+			return;
+		}
+		if (m->n_exact > 0 && off + nm->len + 2 <= b->len) {
+			h = mt_name_key(nm->p, nm->len) & m->name_mask;
+			for (uint32_t e; (e = m->name_tab[h]) != 0; h = (h + 1) & m->name_mask) {
+				const struct mt_name_lit *nl = &m->names[e - 1];
+
+				if (nl->len == nm->len && name_eq(nm->p, nl->p, nl->len, nl->ci))
+					on_hit(nl->id, 0, off + nm->len + 2, 0, c);
+			}
+		}
+		for (uint32_t k = m->n_exact; k < m->n_names; k++) {
+			const struct mt_name_lit *nl = &m->names[k];
+
+			if (nl->len <= nm->len && mt_fold(nm->p[0]) == mt_fold(nl->p[0]) &&
+			    off + nl->len <= b->len && name_eq(nm->p, nl->p, nl->len, nl->ci))
+				on_hit(nl->id, 0, off + nl->len, 0, c);
+		}
+		off += nm->len + 2u;
+	}
+}
+
 static int
 match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 	   uint8_t side, struct mt_result *out)
@@ -194,6 +257,11 @@ match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn 
 		if (m->lit != NULL && b->len <= MT_MPM_DIRECT_LEN) {
 			scan_direct(m, b->p, b->len, &c);
 			continue;
+		}
+		if (m->names != NULL) {
+			scan_names(m, side ? &t->resp : &t->req, b, &c);
+			if (m->db == NULL)
+				continue;
 		}
 		rc = hs_scan(m->db, (const char *)b->p, b->len, 0, s->hs, on_hit, &c);
 		if (rc != HS_SUCCESS)

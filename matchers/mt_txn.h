@@ -67,6 +67,7 @@ struct mt_http_msg {
 	uint8_t chunked;              /**< Transfer-Encoding: chunked */
 	uint8_t has_content_length;
 	uint8_t obs_fold;             /**< a header value was folded (obsolete line folding) */
+	uint8_t names_plain;          /**< no header name holds CR or LF (the parser checked) */
 	uint16_t n_headers;
 	uint32_t headers_dropped;     /**< headers beyond MT_MAX_HEADERS */
 	uint32_t truncated;           /**< bytes lost to the spill cap */

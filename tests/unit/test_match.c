@@ -887,6 +887,125 @@ test_direct_small_db(void)
 	mt_engine_destroy(e);
 }
 
+/* http.header_names literals that are a whole name (CRLF NAME CRLF) or a
+ * name's start (CRLF PREFIX) are looked up name by name, the others
+ * scanned: together they must select exactly the rules whose contents the
+ * buffer holds. Random names from overlapping pieces, some repeated, and
+ * (for a message no parser checked) some holding CR LF, which sends the
+ * lookup to a plain search. */
+static size_t
+count_lit(const char *h, size_t hl, const char *l, size_t n, bool ci)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i + n <= hl; i++)
+		c += ci ? strncasecmp(h + i, l, n) == 0 : strncmp(h + i, l, n) == 0;
+	return c;
+}
+
+static void
+test_header_names_lookup(void)
+{
+	static const struct {
+		const char *lit;       /* as bytes */
+		const char *rule_lit;  /* as written in the rule */
+		bool ci;
+		unsigned depth;
+	} lits[] = {
+		{"\r\nHost\r\n", "|0d 0a|Host|0d 0a|", true, 0},
+		{"\r\nX-Ab\r\n", "|0d 0a|X-Ab|0d 0a|", false, 0},
+		{"\r\nX-A", "|0d 0a|X-A", true, 0},
+		{"_", "_", false, 0},
+		{"b\r\nX", "b|0d 0a|X", false, 0},
+		{"\r\nHost\r\n", "|0d 0a|Host|0d 0a|", true, 8},
+		{"\r\nZb", "|0d 0a|Zb", false, 0},
+	};
+	static const char *pieces[] = {"Host", "host", "X-Ab", "x-ab", "X-A", "X-Abc", "a_b",
+				       "Zb", "zb", "Ab", "b", "Hos", "a\r\nHost", "X\r\nZb"};
+	const size_t nl = sizeof(lits) / sizeof(lits[0]);
+	char rules[4096];
+	size_t o = 0;
+	struct mt_engine *e;
+	const struct mt_mpm *m;
+	unsigned seed = 777, wrong = 0;
+
+	for (size_t i = 0; i < nl; i++) {
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o,
+				      "alert http any any -> any any (http.header_names; content:\"%s\";%s",
+				      lits[i].rule_lit, lits[i].ci ? " nocase;" : "");
+		if (lits[i].depth)
+			o += (size_t)snprintf(rules + o, sizeof(rules) - o, " depth:%u;", lits[i].depth);
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o, " sid:%zu;)\n", i + 1);
+	}
+	/* a duplicate name: two contents, the second at most sharing the CRLF */
+	snprintf(rules + o, sizeof(rules) - o,
+		 "alert http any any -> any any (http.header_names; content:\"|0d 0a|host|0d 0a|\"; "
+		 "nocase; content:\"|0d 0a|host|0d 0a|\"; nocase; distance:-2; sid:%zu;)\n", nl + 1);
+	e = tx_engine(NULL, rules);
+	CU_ASSERT_FATAL(e != NULL);
+	m = find_mpm(e, 0, MT_BUFID(MT_B_HEADER_NAMES, 0));
+	CU_ASSERT_FATAL(m != NULL);
+	/* Host/i, X-Ab, host/i exact; X-A/i, Zb prefixes; "_" and "b CRLF X"
+	 * scanned */
+	CU_ASSERT_EQUAL(m->n_exact, 3);
+	CU_ASSERT_EQUAL(m->n_names, 5);
+	CU_ASSERT_PTR_NOT_NULL(m->db);
+	for (int t = 0; t < 4000; t++) {
+		const char *hs[9];
+		char hb[8][32], buf[512];
+		size_t nh = (seed = seed * 1103515245u + 12345u) >> 16 & 7, bl = 0;
+		bool plain = ((seed = seed * 1103515245u + 12345u) >> 16 & 3) != 0, crlf = false;
+		struct mt_result res;
+		struct tx x;
+
+		for (size_t i = 0; i < nh; i++) {
+			snprintf(hb[i], sizeof(hb[i]), "N%zu: v", i);
+			hs[i] = hb[i];
+		}
+		hs[nh] = NULL;
+		tx_req(&x, "GET", "/", hs);
+		x.t.req.names_plain = plain;
+		memcpy(buf, "\r\n", 2);
+		bl = 2;
+		for (size_t i = 0; i < nh; i++) {
+			/* the last two pieces hold CR LF: only unchecked names */
+			size_t np = sizeof(pieces) / sizeof(pieces[0]) - (plain ? 2 : 0);
+			const char *pc = pieces[((seed = seed * 1103515245u + 12345u) >> 16) % np];
+
+			crlf = crlf || strchr(pc, '\r') != NULL;
+			x.t.req.headers[i].name = (struct mt_slice){(const uint8_t *)pc, (uint32_t)strlen(pc)};
+			memcpy(buf + bl, pc, strlen(pc));
+			bl += strlen(pc);
+			memcpy(buf + bl, "\r\n", 2);
+			bl += 2;
+		}
+		memcpy(buf + bl, "\r\n", 2);
+		bl += 2;
+		tx_run(e, &x, &res);
+		for (size_t i = 0; i <= nl; i++) {
+			bool want;
+
+			if (i < nl) {
+				size_t n = strlen(lits[i].lit);
+
+				want = count_lit(buf, lits[i].depth && lits[i].depth < bl ? lits[i].depth : bl,
+						 lits[i].lit, n, lits[i].ci) > 0;
+			} else {
+				want = count_lit(buf, bl, "\r\nhost\r\n", 8, true) >= 2;
+			}
+			if (want != tx_has_sid(&res, (uint32_t)(i + 1)) && wrong++ < 5) {
+				printf("\n  names \"");
+				for (size_t k = 0; k < bl; k++)
+					printf(buf[k] == '\r' ? "\\r" : buf[k] == '\n' ? "\\n" : "%c", buf[k]);
+				printf("\" (%s%s): sid %zu %s\n", plain ? "plain" : "unchecked",
+				       crlf ? ", CR LF" : "", i + 1, want ? "missed" : "false hit");
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	mt_engine_destroy(e);
+}
+
 /* Gates: the literals a rule's pcres require join its fast pattern in the
  * databases; the rule is a candidate only when all of them matched. */
 static int
@@ -1488,6 +1607,7 @@ main(void)
 	CU_add_test(su, "equal_literals", test_equal_literals);
 	CU_add_test(su, "fast_pattern_rare", test_fast_pattern_rare);
 	CU_add_test(su, "direct_small_db", test_direct_small_db);
+	CU_add_test(su, "header_names_lookup", test_header_names_lookup);
 	CU_add_test(su, "gates", test_gates);
 	CU_add_test(su, "starter_rules", test_starter_rules);
 	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);
