@@ -118,6 +118,7 @@ struct cctx {
 	 * exactly there, so confirmation need not search for it again. */
 	const struct mt_item *fp;
 	uint32_t fp_start;
+	bool in_fp_group;      /* the items being confirmed are fp's group's */
 };
 
 int
@@ -141,6 +142,75 @@ pcre_found(struct cctx *c, const struct mt_item *it, const uint8_t *p, uint32_t 
 	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
 		return rc == HS_NOMEM ? -ENOMEM : rc == HS_SCRATCH_IN_USE ? -EBUSY : -EIO;
 	return found;
+}
+
+/* Distinct lines scanned for one pcre before the whole buffer is */
+#define MT_WIN_LINES 8
+
+/* pcre_found for an expression whose matches each lie on one line holding
+ * one of its window strings (struct mt_item win_*): the line of each
+ * occurrence, with the CRLF before it, is scanned alone. Such a window is
+ * enough (mt_relit_line_local): a match never crosses an LF but in its
+ * leading CRLF, and one that began at the window's start where the
+ * buffer's did not would have to end before the LF, too short to hold a
+ * window string (two bytes or more). */
+/* Where the search for window string @p k of pcre @p it may start in its
+ * group's buffer: a string equal to the rule's fast-pattern content has no
+ * occurrence before the content's first (struct cctx). */
+static uint32_t
+win_from(const struct cctx *c, const struct mt_item *it, unsigned k)
+{
+	const struct mt_item *fp = c->fp;
+
+	if (!c->in_fp_group || fp == NULL || c->fp_start == UINT32_MAX ||
+	    fp->len != it->win_len[k] || (fp->flags & MT_F_NEGATED))
+		return 0;
+	if (fp->flags & MT_F_NOCASE)
+		return it->win_ci && eq_at(fp->pat, it->win_s[k], fp->len, true) ? c->fp_start : 0;
+	return !it->win_ci && memcmp(fp->pat, it->win_s[k], fp->len) == 0 ? c->fp_start : 0;
+}
+
+static int
+pcre_found_lines(struct cctx *c, const struct mt_item *it, const uint8_t *p, uint32_t len,
+		 bool whole)
+{
+	uint32_t done[MT_WIN_LINES];
+	unsigned nd = 0;
+
+	for (unsigned k = 0; k < it->win_n; k++) {
+		const uint8_t *s = it->win_s[k];
+		uint32_t sl = it->win_len[k];
+
+		for (uint32_t pos = whole ? win_from(c, it, k) : 0; pos + sl <= len;) {
+			int64_t o = mt_search(p + pos, len - pos, s, sl, it->win_ci);
+			const uint8_t *q;
+			uint32_t at, ls, le, ws;
+			bool seen = false;
+
+			if (o < 0)
+				break;
+			at = pos + (uint32_t)o;
+			q = memrchr(p, '\n', at);
+			ls = q != NULL ? (uint32_t)(q - p) + 1 : 0;
+			q = memchr(p + at, '\n', len - at);
+			le = q != NULL ? (uint32_t)(q - p) : len;
+			for (unsigned d = 0; d < nd; d++)
+				seen = seen || done[d] == ls;
+			if (!seen) {
+				int f;
+
+				if (nd == MT_WIN_LINES)
+					return pcre_found(c, it, p, len);
+				done[nd++] = ls;
+				ws = ls >= 2 ? ls - 2 : 0;
+				f = pcre_found(c, it, p + ws, le - ws);
+				if (f != 0)
+					return f;
+			}
+			pos = le + 1;
+		}
+	}
+	return 0;
 }
 
 static int items(struct cctx *c, const struct mt_item *it, int n, const uint8_t *buf,
@@ -244,7 +314,8 @@ items(struct cctx *c, const struct mt_item *it, int n, const uint8_t *buf, uint3
 
 		if (start > len)
 			return 0;
-		f = pcre_found(c, it, buf + start, len - start);
+		f = it->win_n > 0 ? pcre_found_lines(c, it, buf + start, len - start, start == 0)
+				  : pcre_found(c, it, buf + start, len - start);
 		if (f < 0)
 			return f;
 		ok = f != 0;
@@ -348,6 +419,7 @@ mt_confirm_rule(const struct mt_rule *r, struct mt_scratch *s, const struct mt_t
 
 		if (b->p == NULL)
 			return 0;
+		c.in_fp_group = g == r->fp_group;
 		rc = items(&c, grp->items, grp->n, b->p, b->len, 0);
 		if (rc <= 0)
 			return rc;
@@ -371,6 +443,7 @@ mt_confirm_head_groups(const struct mt_rule *r, struct mt_scratch *s, const stru
 		b = mt_buf_get(s, t, grp->buf);
 		if (b->p == NULL)
 			return 0;
+		c.in_fp_group = g == r->fp_group;
 		rc = items(&c, grp->items, grp->n, b->p, b->len, 0);
 		if (rc <= 0)
 			return rc;

@@ -113,7 +113,16 @@ struct mt_item {
 	const char *re;        /* pcre: Hyperscan expression */
 	unsigned hs_flags;
 	hs_database_t *db;     /* pcre: exact single-pattern database */
+	/* pcre whose every match lies on one line and holds one of win_n
+	 * LF-free strings (mt_relit): confirmation scans only the lines that
+	 * hold one (mt_confirm.c). 0: the whole buffer. */
+	uint8_t win_n;
+	uint8_t win_ci;        /* the strings are lower case, compared caselessly */
+	const uint8_t *win_len;
+	const uint8_t *const *win_s;
 };
+
+#define MT_WIN_STRINGS 4       /* most strings searched for a pcre's lines */
 
 static inline bool
 mt_item_relative(const struct mt_item *it)

@@ -910,3 +910,190 @@ mt_relit_in(const struct mt_relit *f, const void *hay, size_t hl)
 			return true;
 	return false;
 }
+
+/* ---------- line-local expressions ---------- */
+
+/* Code of the escape at re[*i] (just after the backslash) when it stands
+ * for one byte other than LF: \r \t \f \e \a \xHH and escaped punctuation;
+ * -1 for a class escape or anything else. Advances *i past it. */
+static int
+esc_byte(const char *re, size_t *i)
+{
+	char c = re[*i];
+
+	(*i)++;
+	switch (c) {
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'f': return '\f';
+	case 'e': return 0x1b;
+	case 'a': return 0x07;
+	case 'x':
+		if (isxdigit((unsigned char)re[*i]) && isxdigit((unsigned char)re[*i + 1])) {
+			char hex[3] = {re[*i], re[*i + 1], 0};
+			int v = (int)strtol(hex, NULL, 16);
+
+			*i += 2;
+			return v == '\n' ? -1 : v;
+		}
+		return -1;
+	default:
+		if (c != '\0' && !isalnum((unsigned char)c))
+			return (unsigned char)c;
+		return -1;
+	}
+}
+
+/* Class escapes that never match LF. */
+static bool
+esc_class_no_lf(char c)
+{
+	return c == 'd' || c == 'w' || c == 'S' || c == 'h' || c == 'N';
+}
+
+/* A bracket class starting at re[*i] ('[') that cannot match LF; *i ends
+ * past its ']'. */
+static bool
+class_no_lf(const char *re, size_t *i)
+{
+	bool neg, lf_out = false, first = true;
+	int prev = -1;
+
+	(*i)++;
+	neg = re[*i] == '^';
+	if (neg)
+		(*i)++;
+	for (;; first = false) {
+		char c = re[*i];
+		int lo;
+
+		if (c == '\0')
+			return false;
+		if (c == ']' && !first)
+			break;
+		if (c == '[')
+			return false; /* POSIX classes: not worth telling apart */
+		if (c == '\\') {
+			size_t j = *i + 1;
+
+			if (re[j] == 'n' || (re[j] == 'x' && re[j + 1] == '0' && (re[j + 2] | 0x20) == 'a')) {
+				lf_out = true; /* LF named: excluded from a negated class */
+				if (!neg)
+					return false;
+				*i = j + (re[j] == 'n' ? 1 : 3);
+				prev = '\n';
+				continue;
+			}
+			if (esc_class_no_lf(re[j])) {
+				if (neg)
+					return false; /* [^\d] and the like hold LF */
+				*i = j + 1;
+				prev = -1;
+				continue;
+			}
+			lo = esc_byte(re, &j);
+			if (lo < 0)
+				return false;
+			*i = j;
+		} else if (c == '-' && prev >= 0 && re[*i + 1] != ']') {
+			size_t j = *i + 1;
+			int hi;
+
+			if (re[j] == '\\') {
+				j++;
+				hi = esc_byte(re, &j);
+			} else if (re[j] == '[') {
+				return false;
+			} else {
+				hi = (unsigned char)re[j++];
+			}
+			if (hi < 0 || hi < prev)
+				return false;
+			if (prev <= '\n' && hi >= '\n') {
+				if (!neg)
+					return false;
+				lf_out = true;
+			}
+			*i = j;
+			prev = -1;
+			continue;
+		} else {
+			lo = (unsigned char)c;
+			(*i)++;
+		}
+		if (lo == '\n') {
+			if (!neg)
+				return false;
+			lf_out = true;
+		}
+		prev = lo;
+	}
+	(*i)++;
+	return neg ? lf_out : true;
+}
+
+bool
+mt_relit_line_local(const char *re, bool dotall)
+{
+	static const char *const heads[] = {"(?:^|\\r\\n)", "(?:\\r\\n|^)", "(?:^|\\n)",
+					    "(?:\\n|^)", "\\r\\n", "\\n", "^"};
+	size_t i = 0;
+
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++)
+		if (strncmp(re, heads[h], strlen(heads[h])) == 0) {
+			i = strlen(heads[h]);
+			break;
+		}
+	while (re[i] != '\0') {
+		char c = re[i];
+
+		switch (c) {
+		case '\n':
+		case '^':
+		case '$':
+			return false;
+		case '.':
+			if (dotall)
+				return false;
+			i++;
+			break;
+		case '[':
+			if (!class_no_lf(re, &i))
+				return false;
+			break;
+		case '(':
+			i++;
+			if (re[i] == '?') {
+				/* (?: and inline case flags only */
+				size_t j = i + 1;
+
+				while (re[j] == 'i' || re[j] == '-')
+					j++;
+				if (re[j] == ':' || (re[j] == ')' && j > i + 1))
+					i = j + 1;
+				else
+					return false;
+			}
+			break;
+		case '\\': {
+			size_t j = i + 1;
+
+			if (esc_class_no_lf(re[j]) || re[j] == 'b' || re[j] == 'B') {
+				i = j + 1;
+				break;
+			}
+			if (esc_byte(re, &j) < 0)
+				return false;
+			i = j;
+			break;
+		}
+		case '{':
+			/* a quantifier {n}, {n,}, {n,m}; anything else is a literal
+			 * brace, which is fine too */
+		default:
+			i++;
+			break;
+		}
+	}
+	return true;
+}

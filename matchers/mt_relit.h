@@ -72,4 +72,15 @@ bool mt_relit_bytes_in(const uint8_t *n, uint32_t nl, bool caseless, const void 
 /** Does [hay, hay+hl) contain one of the strings of factor @p f? */
 bool mt_relit_in(const struct mt_relit *f, const void *hay, size_t hl);
 
+/**
+ * Is every match of @p re on one line? True when, after an optional
+ * leading (?:^|\r\n), \r\n, \n or ^, the expression can consume no LF
+ * byte and holds no anchor, lookaround, backreference or inline flag other
+ * than case: a match then lies within the LF-free run around any byte of
+ * it, plus the CRLF before. Conservative: false for what it does not know.
+ *
+ * @param dotall the expression is compiled with HS_FLAG_DOTALL
+ */
+bool mt_relit_line_local(const char *re, bool dotall);
+
 #endif

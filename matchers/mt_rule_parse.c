@@ -5,6 +5,7 @@
  * silently ignoring a keyword would change what a rule detects.
  */
 #include "mt_engine_int.h"
+#include "mt_relit.h"
 #include "mt_typical.h"
 
 #include <ctype.h>
@@ -638,6 +639,79 @@ kw_bsize(struct pctx *c, const char *kw, char *v)
 	it->num2 = (uint32_t)b;
 }
 
+/* Is string @p a of factor @p f redundant: does it hold another string of
+ * the set (which then occurs wherever it does)? */
+static bool
+holds_other(const struct mt_relit *f, uint16_t a)
+{
+	for (uint16_t b = 0; b < f->n; b++)
+		if (b != a && f->len[b] <= f->len[a] &&
+		    (f->len[b] < f->len[a] || b < a) &&
+		    mt_relit_bytes_in(f->s[b], f->len[b], f->caseless, f->s[a], f->len[a]))
+			return true;
+	return false;
+}
+
+/* The lines a pcre's matches can lie on (struct mt_item win_*): for an
+ * expression whose every match is on one line (mt_relit_line_local), the
+ * first factor of at most MT_WIN_STRINGS LF-free strings (redundant ones
+ * dropped). Leaves win_n 0 when there is none. */
+static void
+pcre_window(struct pctx *c, struct mt_item *it)
+{
+	struct mt_relit *f;
+	int nf;
+
+	if ((it->hs_flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)) ||
+	    !mt_relit_line_local(it->re, (it->hs_flags & HS_FLAG_DOTALL) != 0))
+		return;
+	f = malloc(sizeof(*f) * 4);
+	if (f == NULL)
+		return;
+	nf = mt_relit_factors(it->re, (it->hs_flags & HS_FLAG_CASELESS) != 0,
+			      MT_RELIT_CLASS_HEAD, f, 4);
+	for (int k = 0; k < nf && it->win_n == 0; k++) {
+		const uint8_t *keep[MT_WIN_STRINGS];
+		uint8_t klen[MT_WIN_STRINGS];
+		unsigned n = 0;
+		bool ok = true;
+
+		for (uint16_t a = 0; a < f[k].n && ok; a++) {
+			if (holds_other(&f[k], a))
+				continue;
+			if (n == MT_WIN_STRINGS || f[k].len[a] < 2 ||
+			    memchr(f[k].s[a], '\n', f[k].len[a]) != NULL) {
+				ok = false;
+				break;
+			}
+			keep[n] = f[k].s[a];
+			klen[n++] = f[k].len[a];
+		}
+		if (ok && n > 0) {
+			uint8_t *lens = mt_pool_alloc(c->pool, n);
+			const uint8_t **ss = mt_pool_alloc(c->pool, sizeof(*ss) * n);
+
+			if (lens == NULL || ss == NULL)
+				break;
+			for (unsigned a = 0; a < n; a++) {
+				uint8_t *cp = mt_pool_alloc(c->pool, klen[a]);
+
+				if (cp == NULL)
+					goto out;
+				memcpy(cp, keep[a], klen[a]);
+				ss[a] = cp;
+				lens[a] = klen[a];
+			}
+			it->win_s = ss;
+			it->win_len = lens;
+			it->win_ci = f[k].caseless;
+			it->win_n = (uint8_t)n;
+		}
+	}
+out:
+	free(f);
+}
+
 static void
 kw_pcre(struct pctx *c, const char *kw, char *v)
 {
@@ -744,6 +818,7 @@ kw_pcre(struct pctx *c, const char *kw, char *v)
 	it->re = re;
 	it->hs_flags = fl;
 	it->flags = (uint16_t)((neg ? MT_F_NEGATED : 0) | (rel ? MT_F_RELATIVE : 0));
+	pcre_window(c, it);
 }
 
 static void

@@ -1006,6 +1006,113 @@ test_header_names_lookup(void)
 	mt_engine_destroy(e);
 }
 
+/* A pcre whose matches each lie on one line is confirmed on the lines that
+ * hold its factor only (mt_confirm.c: pcre_found_lines): the verdicts must
+ * equal Hyperscan's over the whole buffer. Random header blocks from
+ * pieces that make the factors repeat, split across lines and sit at the
+ * buffer's start, and values with LF inside (a parser would not pass
+ * those, a buffer may still hold them). */
+static void
+test_pcre_lines(void)
+{
+	static const struct {
+		const char *re;
+		unsigned hs_flags;
+		bool neg;
+	} res_[] = {
+		{"(?:^|\\r\\n)X-A: [^\\r\\n]*\\bzz\\b", HS_FLAG_CASELESS, false},
+		{"X-B:[^\\n]*q{2}", 0, false},
+		{"^X-A: z", 0, false},
+		{"(?:^|\\r\\n)X-A: z", HS_FLAG_MULTILINE, false},
+		{"X-A: [^\\r\\n]*zz", 0, true},
+		{"(?:\\r\\n|^)(?:X-A|X-B): (?:zz|qq)\\b", 0, false},
+		{"\\r\\nY: \\w+q", HS_FLAG_CASELESS, false},
+	};
+	static const char *names[] = {"X-A", "x-a", "X-B", "Y", "X-AB", "Z"};
+	static const char *vals[] = {"zz", "z", "q", "qq", " zz ", "azz", "z\nX-A: zz", "qq\nq",
+				     "", "zz,qq", "a\r\nX-B:qq"};
+	char rules[4096];
+	size_t o = 0, nr = sizeof(res_) / sizeof(res_[0]);
+	struct mt_engine *e;
+	hs_database_t *db[8];
+	hs_scratch_t *scr = NULL;
+	unsigned seed = 4242, wrong = 0, windowed = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		hs_compile_error_t *ce = NULL;
+		char esc[256], *q = esc;
+
+		for (const char *c = res_[i].re; *c; c++) {
+			if (*c == '"' || *c == ';')
+				q += sprintf(q, "\\%c", *c);
+			else
+				*q++ = *c;
+		}
+		*q = '\0';
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o,
+				      "alert http any any -> any any (http.header.raw; pcre:%s\"/%s/%s%s\"; sid:%zu;)\n",
+				      res_[i].neg ? "!" : "", esc,
+				      (res_[i].hs_flags & HS_FLAG_CASELESS) ? "i" : "",
+				      (res_[i].hs_flags & HS_FLAG_MULTILINE) ? "m" : "", i + 1);
+		CU_ASSERT_FATAL(hs_compile(res_[i].re, res_[i].hs_flags, HS_MODE_BLOCK, NULL, &db[i], &ce) ==
+				HS_SUCCESS);
+		CU_ASSERT_FATAL(hs_alloc_scratch(db[i], &scr) == HS_SUCCESS);
+	}
+	e = tx_engine(NULL, rules);
+	CU_ASSERT_FATAL(e != NULL);
+	for (size_t r = 0; r < e->n_rules; r++)
+		windowed += e->rules[r]->groups[0].items[0].win_n > 0;
+	/* all but the last, whose only factor ("\r\ny: ") holds an LF */
+	CU_ASSERT_EQUAL(windowed, nr - 1);
+	for (int t = 0; t < 4000; t++) {
+		char hb[8][64], buf[1024];
+		const char *hs[9];
+		size_t nh = (seed = seed * 1103515245u + 12345u) >> 16 & 7, bl = 0;
+		struct mt_result res;
+		struct tx x;
+
+		for (size_t i = 0; i < nh; i++) {
+			const char *n = names[((seed = seed * 1103515245u + 12345u) >> 16) %
+					      (sizeof(names) / sizeof(names[0]))];
+			const char *v = vals[((seed = seed * 1103515245u + 12345u) >> 16) %
+					     (sizeof(vals) / sizeof(vals[0]))];
+
+			snprintf(hb[i], sizeof(hb[i]), "%s: %s", n, v);
+			hs[i] = hb[i];
+		}
+		hs[nh] = NULL;
+		tx_req(&x, "GET", "/", hs);
+		/* the buffer as http.header.raw writes it: name, ": ", value */
+		for (size_t i = 0; i < nh; i++) {
+			const struct mt_header *h = &x.t.req.headers[i];
+
+			bl += (size_t)sprintf(buf + bl, "%.*s: %.*s\r\n", (int)h->name.len,
+					      (const char *)h->name.p, (int)h->value.len,
+					      (const char *)h->value.p);
+		}
+		bl += (size_t)sprintf(buf + bl, "\r\n");
+		tx_run(e, &x, &res);
+		for (size_t i = 0; i < nr; i++) {
+			int found = 0;
+			bool want;
+
+			hs_scan(db[i], buf, (unsigned)bl, 0, scr, mt_hs_found_cb, &found);
+			want = res_[i].neg ? !found : found != 0;
+			if (want != tx_has_sid(&res, (uint32_t)(i + 1)) && wrong++ < 5) {
+				printf("\n  headers \"");
+				for (size_t k = 0; k < bl; k++)
+					printf(buf[k] == '\r' ? "\\r" : buf[k] == '\n' ? "\\n" : "%c", buf[k]);
+				printf("\": sid %zu %s\n", i + 1, want ? "missed" : "false hit");
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	for (size_t i = 0; i < nr; i++)
+		hs_free_database(db[i]);
+	hs_free_scratch(scr);
+	mt_engine_destroy(e);
+}
+
 /* Gates: the literals a rule's pcres require join its fast pattern in the
  * databases; the rule is a candidate only when all of them matched. */
 static int
@@ -1608,6 +1715,7 @@ main(void)
 	CU_add_test(su, "fast_pattern_rare", test_fast_pattern_rare);
 	CU_add_test(su, "direct_small_db", test_direct_small_db);
 	CU_add_test(su, "header_names_lookup", test_header_names_lookup);
+	CU_add_test(su, "pcre_lines", test_pcre_lines);
 	CU_add_test(su, "gates", test_gates);
 	CU_add_test(su, "starter_rules", test_starter_rules);
 	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);

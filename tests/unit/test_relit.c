@@ -387,6 +387,72 @@ test_rule_pack(void)
 		free(paths[k]);
 }
 
+/* Which expressions confine every match to one line (after a leading
+ * CRLF): only those may be confirmed on the lines holding their factor. */
+static void
+test_line_local(void)
+{
+	static const struct {
+		const char *re;
+		bool dotall, want;
+	} cases[] = {
+		{"(?:^|\\r\\n)Connection: [^\\r\\n]*\\bfoo\\b", false, true},
+		{"(?:\\r\\n|^)X-A: [^\\n]+", false, true},
+		{"\\r\\nX-A: z", false, true},
+		{"^abc", false, true},
+		{"foo.bar", false, true},
+		{"foo.bar", true, false},
+		{"(?i)abc[a-z]{2,}", false, true},
+		{"(?i:abc)|x\\x41y", false, true},
+		{"\\N+abc", false, true},
+		{"[]a]bc", false, true},
+		{"[^]\\n]abc", false, true},
+		{"[^\\x00-\\x1f]abc", false, true},
+		{"[\\x20-\\x7e]+abc", false, true},
+		{"\\$\\{jndi:", false, true},
+		{"foo\\s+bar", false, false},     /* \s holds LF */
+		{"foo[\\s]bar", false, false},
+		{"foo[^\\r]bar", false, false},   /* a negated class without LF */
+		{"foo[^\\d]bar", false, false},
+		{"foo\\Dbar", false, false},
+		{"foo\\Wbar", false, false},
+		{"[\\x00-\\x7f]abc", false, false},
+		{"[\\t-\\r]abc", false, false},
+		{"abc\\x0a", false, false},
+		{"abc\\x0A", false, false},
+		{"abc\\n", false, false},
+		{"abc\\r\\n", false, false},
+		{"abc\\012", false, false},
+		{"(?:^|\\r\\n)a\\r\\nb", false, false},
+		{"^\\r\\nabc", false, false},
+		{"abc$", false, false},
+		{"a^bc", false, false},
+		{"\\Aabc", false, false},
+		{"abc\\Z", false, false},
+		{"(?=abc)abc", false, false},
+		{"(?<=x)abc", false, false},
+		{"(\\w+)=\\1", false, false},
+		{"(?s)a.b", false, false},
+		{"(?m)^abc", false, false},
+		{"(?x)a b c", false, false},
+		{"\\Qa.b\\E", false, false},
+		{"[[:alpha:]]abc", false, false},
+		{"\\Rabc", false, false},
+		{"\\vabc", false, false},
+		{"\\Habc", false, false},
+		{"\\x{0a}abc", false, false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = mt_relit_line_local(cases[i].re, cases[i].dotall);
+
+		if (got != cases[i].want)
+			printf("\n  /%s/%s: %s\n", cases[i].re, cases[i].dotall ? "s" : "",
+			       got ? "line-local" : "not line-local");
+		CU_ASSERT_EQUAL(got, cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -398,6 +464,7 @@ main(void)
 	CU_add_test(s, "factors of hand-picked expressions", test_cases);
 	CU_add_test(s, "membership of a factor in a string", test_membership);
 	CU_add_test(s, "malformed expressions", test_garbage);
+	CU_add_test(s, "line-local expressions", test_line_local);
 	CU_add_test(s, "rule pack pcres: necessity", test_rule_pack);
 	return tu_run_all();
 }
