@@ -456,7 +456,12 @@ add_gate(struct gate **gv, size_t *n, size_t *cap, struct gate g)
 
 /* Gates of rule @p r from every non-negated pcre of its header-side
  * groups. A factor of a relative pcre occurs in the part of the buffer the
- * pcre scans, so in the buffer too: it is as necessary as any other. */
+ * pcre scans, so in the buffer too: it is as necessary as any other. A
+ * factor that the buffer's ordinary-traffic sample holds ("Bearer",
+ * "?limit=", "Content-Type: ") is no gate: it passes on ordinary traffic,
+ * and its literals would make every scan of the database dearer (on the
+ * benchmark capture, such gates cost more than all the confirmations they
+ * spared; docs/BENCHMARKS.md). */
 static int
 collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *n, size_t *cap)
 {
@@ -464,6 +469,7 @@ collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *
 
 	for (uint16_t g = 0; g < rule->n_groups; g++) {
 		const struct mt_group *grp = &rule->groups[g];
+		const char *typical = mt_typical_of(grp->buf);
 
 		if (mt_buf_kind_is_body(MT_BUFID_KIND(grp->buf)))
 			continue;
@@ -474,7 +480,14 @@ collect_gates(const struct mt_rule *rule, uint32_t r, struct gate **gv, size_t *
 			if (nf < 0)
 				return nf;
 			for (int k = 0; k < nf && slot <= MT_MPM_MAX_SLOT; k++) {
-				int rc = add_gate(gv, n, cap, (struct gate){r, slot++, grp->buf, f[k]});
+				int rc;
+
+				/* a factor that ordinary traffic holds passes on
+				 * it: it would filter nothing there, and every scan
+				 * of the database would pay for its literals */
+				if (typical != NULL && mt_relit_in(&f[k], typical, strlen(typical)))
+					continue;
+				rc = add_gate(gv, n, cap, (struct gate){r, slot++, grp->buf, f[k]});
 
 				if (rc < 0)
 					return rc;
