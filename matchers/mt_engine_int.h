@@ -221,6 +221,13 @@ struct mt_rule {
 	struct mt_meta *meta;
 	uint16_t n_refs;
 	const char **refs;
+	/* A rule without a flow direction whose buffers all exist in both
+	 * messages (http.header, file_data, ...) inspects both, as Suricata's:
+	 * the parser makes this copy, evaluated on the response, and the
+	 * engine keeps it after every rule it lists (mt_rules.c). A twin's
+	 * twin is the rule it copies, whose info its hits report. */
+	struct mt_rule *twin;
+	uint8_t is_twin;
 };
 
 struct mt_rule *mt_rule_parse(struct mt_pool *pool, const struct mt_engine_params *p,
@@ -334,7 +341,8 @@ struct mt_body_idx {
 struct mt_engine {
 	struct mt_pool pool;
 	struct mt_classes classes;
-	size_t n_rules;
+	size_t n_rules;        /* every rule, response twins last */
+	size_t n_listed;       /* the rules as written: rules[0 .. n_listed) */
 	struct mt_rule **rules;
 	uint32_t *by_sid;      /* rule indexes of gid-1 rules, sorted by sid */
 	size_t n_by_sid;

@@ -153,7 +153,7 @@ mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 		if (pass && r->info.action != MT_ACT_PASS)
 			continue;
 		if (out->n_hits < MT_MAX_HITS)
-			out->hits[out->n_hits++].rule = &r->info;
+			out->hits[out->n_hits++].rule = r->is_twin ? &r->twin->info : &r->info;
 		else
 			out->hits_dropped++;
 	}

@@ -1268,6 +1268,35 @@ pool_strv(struct pctx *c, const char *const *v, int n)
 	return o;
 }
 
+/* The response-side copy of rule @p r (struct mt_rule twin): the same
+ * keywords over the response's buffers, its source address the server's. */
+static struct mt_rule *
+rule_twin(struct pctx *c, const struct mt_rule *r)
+{
+	struct mt_rule *t = mt_pool_alloc(c->pool, sizeof(*t));
+	struct mt_group *g = mt_pool_alloc(c->pool, sizeof(*g) * r->n_groups);
+
+	if (t == NULL || g == NULL)
+		return NULL;
+	*t = *r;
+	t->twin = (struct mt_rule *)r; /* a twin's twin is the rule it copies */
+	t->is_twin = 1;
+	t->eval_side = 1;
+	t->src_is_server = 1;
+	t->groups = g;
+	for (uint16_t i = 0; i < r->n_groups; i++) {
+		g[i] = r->groups[i];
+		g[i].buf = MT_BUFID(MT_BUFID_KIND(r->groups[i].buf), 1);
+		g[i].items = mt_pool_alloc(c->pool, sizeof(struct mt_item) * g[i].n);
+		if (g[i].items == NULL)
+			return NULL;
+		memcpy(g[i].items, r->groups[i].items, sizeof(struct mt_item) * g[i].n);
+	}
+	if (t->body_dir >= 0)
+		t->body_dir = 1;
+	return t;
+}
+
 static void
 finish(struct pctx *c)
 {
@@ -1361,7 +1390,6 @@ finish(struct pctx *c)
 	if ((r->flow & MT_FLOW_TO_SERVER) && resp_only)
 		perr(c, "flow", "to_server conflicts with response buffer %s", resp_kw);
 	side = ((r->flow & MT_FLOW_TO_CLIENT) || resp_only) ? 1 : 0;
-	(void)req_only;
 	(void)req_kw;
 	r->eval_side = (uint8_t)side;
 	r->src_is_server = (uint8_t)side;
@@ -1425,6 +1453,12 @@ finish(struct pctx *c)
 		memcpy(r->meta, c->meta, sizeof(struct mt_meta) * (size_t)c->n_meta);
 	r->n_refs = (uint16_t)c->n_refs;
 	r->refs = pool_strv(c, c->refs, c->n_refs);
+	if (!(r->flow & (MT_FLOW_TO_SERVER | MT_FLOW_TO_CLIENT)) && !req_only && !resp_only &&
+	    r->n_groups > 0 && c->nerr == 0) {
+		r->twin = rule_twin(c, r);
+		if (r->twin == NULL)
+			perr(c, "rule", "out of memory");
+	}
 }
 
 struct mt_rule *

@@ -285,6 +285,39 @@ builder_start(struct builder *b, const struct mt_engine_params *p, struct mt_err
 	return e;
 }
 
+/* Response twins (struct mt_rule twin) go after every listed rule, so
+ * that the listed ones keep their indexes and are all that
+ * mt_engine_rule() enumerates. */
+static int
+add_twins(struct builder *b)
+{
+	struct mt_engine *e = b->e;
+	size_t n = 0;
+
+	e->n_listed = e->n_rules;
+	for (size_t i = 0; i < e->n_listed; i++)
+		n += e->rules[i]->twin != NULL && e->rules[i]->twin->is_twin;
+	if (n == 0)
+		return 0;
+	if (e->n_rules + n > b->cap) {
+		struct mt_rule **nv = realloc(e->rules, sizeof(*nv) * (e->n_rules + n));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		e->rules = nv;
+		b->cap = e->n_rules + n;
+	}
+	for (size_t i = 0; i < e->n_listed; i++) {
+		struct mt_rule *t = e->rules[i]->twin;
+
+		if (t != NULL && t->is_twin) {
+			t->idx = (uint32_t)e->n_rules;
+			e->rules[e->n_rules++] = t;
+		}
+	}
+	return 0;
+}
+
 static struct mt_engine *
 builder_finish(struct builder *b, int rc)
 {
@@ -292,6 +325,8 @@ builder_finish(struct builder *b, int rc)
 
 	if (rc == 0 && b->nerr == 0)
 		rc = index_sids(b);
+	if (rc == 0 && b->nerr == 0)
+		rc = add_twins(b);
 	if (rc == 0 && b->nerr == 0)
 		rc = mt_hs_build(e, b->p, b->errs, b->h1, b->h2);
 	if (rc == 0 && b->nerr == 0)
@@ -375,13 +410,13 @@ mt_engine_destroy(struct mt_engine *e)
 size_t
 mt_engine_rule_count(const struct mt_engine *e)
 {
-	return e ? e->n_rules : 0;
+	return e ? e->n_listed : 0;
 }
 
 const struct mt_rule_info *
 mt_engine_rule(const struct mt_engine *e, size_t idx)
 {
-	if (e == NULL || idx >= e->n_rules)
+	if (e == NULL || idx >= e->n_listed)
 		return NULL;
 	return &e->rules[idx]->info;
 }

@@ -286,7 +286,12 @@ test_buffers_response(void)
 	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.header; content:\"Set-Cookie\";"), &x), 0);
 	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.content_type; content:\"text/html\";"), &x), 1);
 	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.start; content:\"HTTP/1.1 302 Found|0d 0a|Server\"; startswith;"), &x), 1);
-	CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"X-Powered-By\";"), &x), 0);
+	/* without a flow direction, as in Suricata, both messages' headers
+	 * (the response's through the rule's response twin) */
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"X-Powered-By\";"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"X-Dup: one, two\";"), &x), 1);
+	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_server; http.header; content:\"X-Powered-By\";"), &x), 0);
+	CU_ASSERT_EQUAL(tx_fires(RULE("flow:to_client; http.header; content:\"X-Dup\";"), &x), 0);
 	/* mixing request and response buffers: evaluated with both heads */
 	CU_ASSERT_EQUAL(tx_fires(RULE("http.uri; content:\"/login\"; http.stat_code; content:\"302\";"), &x), 1);
 	CU_ASSERT_EQUAL(tx_fires(RULE("http.uri; content:\"/logout\"; http.stat_code; content:\"302\";"), &x), 0);
@@ -1050,7 +1055,7 @@ test_pcre_lines(void)
 		}
 		*q = '\0';
 		o += (size_t)snprintf(rules + o, sizeof(rules) - o,
-				      "alert http any any -> any any (http.header.raw; pcre:%s\"/%s/%s%s\"; sid:%zu;)\n",
+				      "alert http any any -> any any (flow:to_server; http.header.raw; pcre:%s\"/%s/%s%s\"; sid:%zu;)\n",
 				      res_[i].neg ? "!" : "", esc,
 				      (res_[i].hs_flags & HS_FLAG_CASELESS) ? "i" : "",
 				      (res_[i].hs_flags & HS_FLAG_MULTILINE) ? "m" : "", i + 1);

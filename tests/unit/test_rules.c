@@ -31,7 +31,7 @@ one(struct mt_engine **e, const char *text)
 		fprintf(stderr, "unexpected error: %s:%u [%s] %s\n", er.v[i].file, er.v[i].line,
 			er.v[i].keyword, er.v[i].reason);
 	mt_errors_clear(&er);
-	if (*e == NULL || (*e)->n_rules != 1)
+	if (*e == NULL || (*e)->n_listed != 1)
 		return NULL;
 	return (*e)->rules[0];
 }
@@ -240,6 +240,19 @@ test_buffer_keywords(void)
 		r = one(&e, rule);
 		CU_ASSERT(r != NULL && r->groups[0].buf == MT_BUFID(sticky[i].kind, sticky[i].side) &&
 			  r->eval_side == sticky[i].side);
+		/* without a flow direction, a buffer of both messages is
+		 * inspected in both: a response twin follows the rule */
+		if (r != NULL && mt_buf_sides(sticky[i].kind) == MT_SIDE_BOTH) {
+			CU_ASSERT_EQUAL_FATAL(e->n_rules, 2);
+			CU_ASSERT(e->rules[1]->is_twin && e->rules[1]->twin == r && r->twin == e->rules[1]);
+			CU_ASSERT_EQUAL(e->rules[1]->eval_side, 1);
+			CU_ASSERT_EQUAL(e->rules[1]->src_is_server, 1);
+			CU_ASSERT_EQUAL(e->rules[1]->groups[0].buf, MT_BUFID(sticky[i].kind, 1));
+			CU_ASSERT_EQUAL(mt_engine_rule_count(e), 1);
+		} else if (r != NULL) {
+			CU_ASSERT_EQUAL(e->n_rules, 1);
+			CU_ASSERT_PTR_NULL(r->twin);
+		}
 		mt_engine_destroy(e);
 	}
 	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
