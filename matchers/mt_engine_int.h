@@ -359,6 +359,7 @@ struct mt_engine {
 	struct mt_body_idx body[2];
 	uint32_t max_bodies;   /* concurrent bodies per scratch (mt_engine_params) */
 	uint32_t n_thr_rules;  /* rules with threshold or detection_filter */
+	struct mt_thr_table *thr; /* their shared state (mt_threshold.c) */
 	hs_scratch_t *proto;   /* prototype scratch, big enough for every db */
 	bool from_cache;       /* databases came from the on-disk cache */
 	char cache_path[512];
@@ -424,7 +425,8 @@ struct mt_bufv {
 	X(inflate_bodies) \
 	X(encoding_unsupported) \
 	X(threshold_suppressed) \
-	X(threshold_evictions)
+	X(threshold_evictions) \
+	X(threshold_untracked)
 
 struct mt_body_pool;
 struct mt_thr_table;
@@ -451,7 +453,7 @@ struct mt_scratch {
 	} ctr;
 	struct mt_inflate_ctr inf;     /* reported as inflate_errors, ... */
 	struct mt_body_pool *bodies;   /* NULL when no loaded rule inspects a body */
-	struct mt_thr_table *thr;      /* NULL when no rule has a threshold */
+	struct mt_thr_table *thr;      /* the engine's; NULL when no rule has a threshold */
 	uint8_t zout[MT_INFLATE_CHUNK];  /* inflate output, consumed within one call */
 	bool double_encoded;   /* last URI normalisation saw %25xx */
 	struct mt_bufv bufs[MT_NBUFID];
@@ -499,6 +501,8 @@ void mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_tx
 /* ---- scratch parts (mt_body.c, mt_threshold.c) ---- */
 int mt_body_pool_prepare(struct mt_scratch *s, const struct mt_engine *e);
 void mt_body_pool_free(struct mt_scratch *s);
+int mt_thr_table_create(struct mt_engine *e);
+void mt_thr_table_free(struct mt_engine *e);
 int mt_thr_prepare(struct mt_scratch *s, const struct mt_engine *e);
 void mt_thr_free(struct mt_scratch *s);
 /* true: report this hit; false: suppressed by threshold/detection_filter */
@@ -510,8 +514,10 @@ bool mt_thr_check(struct mt_scratch *s, const struct mt_rule *r, const struct mt
 #define MT_BODY_WINDOW (100u * 1024u)
 /* Default concurrent bodies per scratch when mt_engine_params.max_bodies is 0. */
 #define MT_BODY_DEFAULT_MAX 64u
-/* Threshold tracking entries per scratch. */
-#define MT_THR_ENTRIES 4096u
+/* Threshold tracking slots per rule generation (shared by the workers; one
+ * cache line each), and the slots a key may take from its home slot on. */
+#define MT_THR_SLOTS 65536u
+#define MT_THR_PROBE 16u
 
 /* Caseless/exact search; returns offset or -1. */
 int64_t mt_search(const uint8_t *hay, uint32_t hlen, const uint8_t *pat, uint32_t plen,

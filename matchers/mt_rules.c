@@ -330,6 +330,8 @@ builder_finish(struct builder *b, int rc)
 	if (rc == 0 && b->nerr == 0)
 		rc = mt_hs_build(e, b->p, b->errs, b->h1, b->h2);
 	if (rc == 0 && b->nerr == 0)
+		rc = mt_thr_table_create(e);
+	if (rc == 0 && b->nerr == 0)
 		return e;
 	mt_engine_destroy(e);
 	errno = rc < 0 ? -rc : EINVAL;
@@ -401,6 +403,7 @@ mt_engine_destroy(struct mt_engine *e)
 	if (e == NULL)
 		return;
 	mt_hs_free(e);
+	mt_thr_table_free(e);
 	free(e->rules);
 	free(e->by_sid);
 	mt_pool_free(&e->pool);

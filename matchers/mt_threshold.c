@@ -4,11 +4,19 @@
  * Suricata's detect-engine-threshold.c (ThresholdHandlePacket), timed by
  * the packet time t->ts_ns.
  *
- * State lives in the scratch, so counts are per worker (and per rule
- * generation: a new generation starts from zero). A fixed table of
- * MT_THR_ENTRIES entries, allocated at mt_scratch_create() when a rule
- * needs it, chained hash plus LRU list; when full, the least recently used
- * entry is evicted (counter threshold_evictions). No heap on the hot path.
+ * One table per rule generation, shared by every worker's scratch (as
+ * Suricata's threshold hash is shared by its threads), so a client whose
+ * connections land on several workers is counted once. Lock-free and
+ * bounded: MT_THR_SLOTS slots of one cache line, open addressing over a
+ * window of MT_THR_PROBE slots. A slot's key is written once, behind its
+ * 64-bit tag; its window start (milliseconds) and count are one 64-bit
+ * word that every update replaces with a compare-and-swap, so concurrent
+ * hits of one key are all counted. A slot whose window has expired is
+ * taken over by a new key (counter threshold_evictions); a hit whose
+ * window holds only live slots of other keys is reported untracked
+ * (threshold_untracked). Two workers inserting the same new key at the
+ * same instant may make two slots for it; the later one only holds the
+ * hits of that instant and expires. No heap on the hot path.
  */
 #include "mt_engine_int.h"
 
@@ -16,135 +24,86 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NIL UINT32_MAX
+#define THR_LOCKED UINT64_MAX  /* state while a slot's key is (re)written */
+#define THR_RETRIES 4
 
-struct thr_ent {
-	uint64_t tv1;          /* window start (ns) */
-	uint32_t count;
+struct thr_key {
 	uint32_t sid, gid;
-	uint32_t hash;
-	uint32_t hnext;        /* bucket chain */
-	uint32_t lprev, lnext; /* LRU list, most recent first */
 	uint8_t df;            /* 1 detection_filter, 0 threshold */
 	uint8_t track;
 	uint8_t family;
+	uint8_t pad;
 	uint8_t a[16], b[16];
 };
 
+struct thr_slot {
+	uint64_t tag;          /* 0 empty, else the key's hash | 1; set before use */
+	uint64_t state;        /* window start (ms, 32 bits) << 32 | count */
+	uint32_t win_ms;       /* the window of the slot's rule */
+	uint32_t pad;
+	struct thr_key k;
+} __attribute__((aligned(64)));
+
 struct mt_thr_table {
-	uint32_t n, used, mask;
-	uint32_t lru_head, lru_tail;
-	uint32_t *bucket;
-	struct thr_ent ent[];
+	uint32_t mask;
+	struct thr_slot slot[];
 };
+
+int
+mt_thr_table_create(struct mt_engine *e)
+{
+	size_t sz = sizeof(struct mt_thr_table) + sizeof(struct thr_slot) * MT_THR_SLOTS;
+	struct mt_thr_table *t;
+
+	if (e->n_thr_rules == 0)
+		return 0;
+	t = aligned_alloc(64, (sz + 63) & ~(size_t)63);
+	if (t == NULL)
+		return -ENOMEM;
+	memset(t, 0, sz);
+	t->mask = MT_THR_SLOTS - 1;
+	e->thr = t;
+	return 0;
+}
+
+void
+mt_thr_table_free(struct mt_engine *e)
+{
+	free(e->thr);
+	e->thr = NULL;
+}
 
 int
 mt_thr_prepare(struct mt_scratch *s, const struct mt_engine *e)
 {
-	struct mt_thr_table *t;
-	uint32_t nb = 1;
-
-	if (e->n_thr_rules == 0 || s->thr != NULL)
-		return 0;
-	while (nb < MT_THR_ENTRIES * 2)
-		nb <<= 1;
-	t = calloc(1, sizeof(*t) + sizeof(struct thr_ent) * MT_THR_ENTRIES);
-	if (t == NULL)
-		return -ENOMEM;
-	t->bucket = malloc(sizeof(uint32_t) * nb);
-	if (t->bucket == NULL) {
-		free(t);
-		return -ENOMEM;
-	}
-	memset(t->bucket, 0xff, sizeof(uint32_t) * nb);
-	t->n = MT_THR_ENTRIES;
-	t->mask = nb - 1;
-	t->lru_head = t->lru_tail = NIL;
-	s->thr = t;
+	s->thr = e->thr;
 	return 0;
 }
 
 void
 mt_thr_free(struct mt_scratch *s)
 {
-	if (s->thr != NULL) {
-		free(s->thr->bucket);
-		free(s->thr);
-		s->thr = NULL;
-	}
+	s->thr = NULL;
 }
 
-static void
-lru_unlink(struct mt_thr_table *t, uint32_t i)
+static uint64_t
+hash_key(const struct thr_key *k)
 {
-	struct thr_ent *x = &t->ent[i];
-
-	if (x->lprev != NIL)
-		t->ent[x->lprev].lnext = x->lnext;
-	else
-		t->lru_head = x->lnext;
-	if (x->lnext != NIL)
-		t->ent[x->lnext].lprev = x->lprev;
-	else
-		t->lru_tail = x->lprev;
-}
-
-static void
-lru_push(struct mt_thr_table *t, uint32_t i)
-{
-	struct thr_ent *x = &t->ent[i];
-
-	x->lprev = NIL;
-	x->lnext = t->lru_head;
-	if (t->lru_head != NIL)
-		t->ent[t->lru_head].lprev = i;
-	t->lru_head = i;
-	if (t->lru_tail == NIL)
-		t->lru_tail = i;
-}
-
-static void
-bucket_unlink(struct mt_thr_table *t, uint32_t i)
-{
-	uint32_t *pp = &t->bucket[t->ent[i].hash & t->mask];
-
-	while (*pp != NIL && *pp != i)
-		pp = &t->ent[*pp].hnext;
-	if (*pp == i)
-		*pp = t->ent[i].hnext;
-}
-
-static uint32_t
-hash_key(const struct thr_ent *k)
-{
+	const uint8_t *p = (const uint8_t *)k;
 	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = (const uint8_t *)&k->sid;
 
-	for (size_t i = 0; i < 8; i++) /* sid, gid */
+	for (size_t i = 0; i < sizeof(*k); i++)
 		h = (h ^ p[i]) * 0x100000001b3ull;
-	h = (h ^ k->df) * 0x100000001b3ull;
-	h = (h ^ k->track) * 0x100000001b3ull;
-	h = (h ^ k->family) * 0x100000001b3ull;
-	for (size_t i = 0; i < 16; i++)
-		h = (h ^ k->a[i]) * 0x100000001b3ull;
-	for (size_t i = 0; i < 16; i++)
-		h = (h ^ k->b[i]) * 0x100000001b3ull;
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static bool
-same_key(const struct thr_ent *x, const struct thr_ent *k)
-{
-	return x->sid == k->sid && x->gid == k->gid && x->df == k->df && x->track == k->track &&
-	       x->family == k->family && memcmp(x->a, k->a, 16) == 0 &&
-	       memcmp(x->b, k->b, 16) == 0;
+	h ^= h >> 31;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (h ^ h >> 29) | 1;
 }
 
 /* Fill the tracking key: by_src/by_dst use the addresses of the packet the
  * match is on (a response-side rule's source is the server, as in
  * Suricata); by_both the pair; by_rule none. */
 static void
-make_key(struct thr_ent *k, const struct mt_rule *r, const struct mt_threshold *td, bool df,
+make_key(struct thr_key *k, const struct mt_rule *r, const struct mt_threshold *td, bool df,
 	 const struct mt_txn *t)
 {
 	const struct mt_flow_tuple *tp = t->tuple;
@@ -170,105 +129,178 @@ make_key(struct thr_ent *k, const struct mt_rule *r, const struct mt_threshold *
 		memcpy(k->b, dst, 16);
 }
 
-/* Suricata's per-type rules; returns true when the hit is reported. */
+/* One hit on a key whose state is @p st: the next state, and in *ret
+ * whether the hit is reported (Suricata's per-type rules). */
+static uint64_t
+step(uint64_t st, uint32_t now, uint32_t win, const struct mt_threshold *td, bool *ret)
+{
+	uint32_t tv1 = (uint32_t)(st >> 32), count = (uint32_t)st, d = now - tv1;
+	/* a packet time before the window start (d "negative") is inside */
+	bool inside = d >= 0x80000000u || d < win;
+
+	*ret = false;
+	if (!inside) {
+		tv1 = now;
+		count = 1;
+		*ret = td->type == MT_THR_LIMIT ||
+		       ((td->type == MT_THR_THRESHOLD || td->type == MT_THR_BOTH) && td->count == 1);
+		return (uint64_t)tv1 << 32 | count;
+	}
+	count++;
+	switch (td->type) {
+	case MT_THR_LIMIT:
+		*ret = count <= td->count;
+		break;
+	case MT_THR_THRESHOLD:
+		if (count >= td->count) {
+			*ret = true;
+			count = 0;
+		}
+		break;
+	case MT_THR_BOTH:
+		*ret = count == td->count;
+		break;
+	default: /* detection_filter */
+		*ret = count > td->count;
+		break;
+	}
+	return (uint64_t)tv1 << 32 | count;
+}
+
+/* The first hit of a key: its state, and in *ret whether it is reported. */
+static uint64_t
+first(uint32_t now, const struct mt_threshold *td, bool *ret)
+{
+	uint32_t count = 1;
+
+	switch (td->type) {
+	case MT_THR_LIMIT:
+		*ret = true;
+		break;
+	case MT_THR_THRESHOLD:
+		*ret = td->count == 1;
+		if (*ret)
+			count = 0;
+		break;
+	case MT_THR_BOTH:
+		*ret = td->count == 1;
+		break;
+	default:
+		*ret = false; /* detection_filter: count >= 1, the first hit never passes */
+		break;
+	}
+	return (uint64_t)now << 32 | count;
+}
+
+static bool
+expired(uint64_t st, uint32_t now, uint32_t win)
+{
+	uint32_t d = now - (uint32_t)(st >> 32);
+
+	return st != THR_LOCKED && d < 0x80000000u && d >= win;
+}
+
+enum { THR_DONE, THR_RETRY, THR_ABSENT };
+
+/* Count the hit in the slot holding @p k, if one does. */
+static int
+update(struct mt_thr_table *tb, const struct thr_key *k, uint64_t h, uint32_t now, uint32_t win,
+       const struct mt_threshold *td, bool *ret)
+{
+	for (uint32_t i = 0; i < MT_THR_PROBE; i++) {
+		struct thr_slot *x = &tb->slot[(h + i) & tb->mask];
+		uint64_t tag = __atomic_load_n(&x->tag, __ATOMIC_ACQUIRE), st;
+
+		if (tag == 0) {
+			/* slots fill in probe order, never empty again: k is not
+			 * further on, unless this one is being filled */
+			if (__atomic_load_n(&x->state, __ATOMIC_ACQUIRE) == THR_LOCKED)
+				continue;
+			return THR_ABSENT;
+		}
+		if (tag != h || memcmp(&x->k, k, sizeof(*k)) != 0)
+			continue;
+		st = __atomic_load_n(&x->state, __ATOMIC_ACQUIRE);
+		for (;;) {
+			uint64_t nst;
+
+			/* being taken over by another key, or taken over since
+			 * the tag was read: look again */
+			if (st == THR_LOCKED || __atomic_load_n(&x->tag, __ATOMIC_ACQUIRE) != h)
+				return THR_RETRY;
+			nst = step(st, now, win, td, ret);
+			if (__atomic_compare_exchange_n(&x->state, &st, nst, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return THR_DONE;
+		}
+	}
+	return THR_ABSENT;
+}
+
+/* Put @p k in an empty slot of its window, or in one whose window has
+ * expired. */
+static int
+insert(struct mt_scratch *s, struct mt_thr_table *tb, const struct thr_key *k, uint64_t h,
+       uint32_t now, uint32_t win, const struct mt_threshold *td, bool *ret)
+{
+	for (uint32_t i = 0; i < MT_THR_PROBE; i++) {
+		struct thr_slot *x = &tb->slot[(h + i) & tb->mask];
+		uint64_t tag = __atomic_load_n(&x->tag, __ATOMIC_ACQUIRE);
+		uint64_t st = __atomic_load_n(&x->state, __ATOMIC_ACQUIRE);
+		bool reuse;
+
+		if (tag == 0 && st != 0)
+			continue; /* being filled */
+		if (tag == h && memcmp(&x->k, k, sizeof(*k)) == 0)
+			return THR_RETRY; /* another worker just inserted k */
+		reuse = tag != 0;
+		if (reuse && !expired(st, now, x->win_ms))
+			continue;
+		if (!__atomic_compare_exchange_n(&x->state, &st, THR_LOCKED, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;
+		/* the slot is ours until state is published: key first, then
+		 * the tag, then the state (readers check the tag after the
+		 * state) */
+		x->k = *k;
+		x->win_ms = win;
+		__atomic_store_n(&x->tag, h, __ATOMIC_RELEASE);
+		__atomic_store_n(&x->state, first(now, td, ret), __ATOMIC_RELEASE);
+		if (reuse)
+			s->ctr.threshold_evictions++;
+		return THR_DONE;
+	}
+	return THR_ABSENT;
+}
+
 static bool
 apply(struct mt_scratch *s, const struct mt_rule *r, const struct mt_threshold *td, bool df,
       const struct mt_txn *t)
 {
-	struct mt_thr_table *tb = s->thr;
-	struct thr_ent k, *x;
-	uint64_t win = (uint64_t)td->seconds * 1000000000ull;
-	uint32_t i;
-	bool ret = false;
+	struct thr_key k;
+	uint64_t h, ms = t->ts_ns / 1000000u;
+	uint32_t now = (uint32_t)ms;
+	uint64_t w = (uint64_t)td->seconds * 1000u;
+	uint32_t win = w < 0x7fffffffu ? (uint32_t)w : 0x7fffffffu;
+	bool ret = true;
 
 	make_key(&k, r, td, df, t);
-	k.hash = hash_key(&k);
-	for (i = tb->bucket[k.hash & tb->mask]; i != NIL; i = tb->ent[i].hnext)
-		if (tb->ent[i].hash == k.hash && same_key(&tb->ent[i], &k))
-			break;
-	if (i != NIL) {
-		bool inside;
+	h = hash_key(&k);
+	for (int a = 0; a < THR_RETRIES; a++) {
+		int rc = update(s->thr, &k, h, now, win, td, &ret);
 
-		x = &tb->ent[i];
-		lru_unlink(tb, i);
-		lru_push(tb, i);
-		inside = t->ts_ns < x->tv1 || t->ts_ns - x->tv1 < win;
-		switch (td->type) {
-		case MT_THR_LIMIT:
-			if (inside) {
-				x->count++;
-				ret = x->count <= td->count;
-			} else {
-				x->tv1 = t->ts_ns;
-				x->count = 1;
-				ret = true;
-			}
+		if (rc == THR_DONE)
+			return ret;
+		if (rc == THR_RETRY)
+			continue;
+		rc = insert(s, s->thr, &k, h, now, win, td, &ret);
+		if (rc == THR_DONE)
+			return ret;
+		if (rc == THR_ABSENT)
 			break;
-		case MT_THR_THRESHOLD:
-			if (inside) {
-				x->count++;
-				if (x->count >= td->count) {
-					ret = true;
-					x->count = 0;
-				}
-			} else {
-				x->tv1 = t->ts_ns;
-				x->count = 1;
-				ret = td->count == 1;
-			}
-			break;
-		case MT_THR_BOTH:
-			if (inside) {
-				x->count++;
-				ret = x->count == td->count;
-			} else {
-				x->tv1 = t->ts_ns;
-				x->count = 1;
-				ret = td->count == 1;
-			}
-			break;
-		default: /* detection_filter */
-			if (inside) {
-				x->count++;
-				ret = x->count > td->count;
-			} else {
-				x->tv1 = t->ts_ns;
-				x->count = 1;
-			}
-			break;
-		}
-		return ret;
 	}
-	/* new entry: a free one, else the least recently used */
-	if (tb->used < tb->n) {
-		i = tb->used++;
-	} else {
-		i = tb->lru_tail;
-		lru_unlink(tb, i);
-		bucket_unlink(tb, i);
-		s->ctr.threshold_evictions++;
-	}
-	x = &tb->ent[i];
-	*x = k;
-	x->tv1 = t->ts_ns;
-	x->count = 1;
-	x->hnext = tb->bucket[k.hash & tb->mask];
-	tb->bucket[k.hash & tb->mask] = i;
-	lru_push(tb, i);
-	switch (td->type) {
-	case MT_THR_LIMIT:
-		return true;
-	case MT_THR_THRESHOLD:
-		if (td->count == 1) {
-			x->count = 0;
-			return true;
-		}
-		return false;
-	case MT_THR_BOTH:
-		return td->count == 1;
-	default:
-		return false; /* detection_filter: count >= 1, the first hit never passes */
-	}
+	s->ctr.threshold_untracked++;
+	return true; /* no slot: reported, untracked */
 }
 
 bool

@@ -2,14 +2,16 @@
 /*
  * test_threshold: threshold (limit, threshold, both) and detection_filter
  * enforcement with Suricata's semantics, per track, timed by t->ts_ns;
- * the bounded per-scratch table and its LRU eviction; body hits go through
- * the same filter. No EAL; runs under ASan/UBSan.
+ * the bounded table shared by the workers' scratches, its expiry-based
+ * reuse, concurrent updates; body hits go through the same filter. No EAL;
+ * runs under ASan/UBSan.
  */
 #include "tu_eal.h"
 #include "mt_engine_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,22 +245,100 @@ test_tracks(void)
 	}
 }
 
+/* The table is the generation's, shared by every worker's scratch: a
+ * client counted on one worker is counted on all. */
+static void
+test_shared(void)
+{
+	struct env v = env("threshold:type limit, track by_src, count 2, seconds 60;");
+	struct mt_scratch *s2 = mt_scratch_create(v.e);
+	struct env w = {v.e, s2};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
+	CU_ASSERT_EQUAL(hit(&v, A, S1, 0), 1);
+	CU_ASSERT_EQUAL(hit(&w, A, S1, 1), 1);
+	CU_ASSERT_EQUAL(hit(&v, A, S1, 2), 0);
+	CU_ASSERT_EQUAL(hit(&w, A, S1, 3), 0);
+	CU_ASSERT_EQUAL(hit(&w, B, S1, 4), 1);
+	mt_scratch_destroy(s2);
+	env_free(&v);
+}
+
+/* A bounded table: a key whose window expired gives its slot to a new key
+ * (threshold_evictions); with every slot of its probe window live, a hit
+ * is reported untracked (threshold_untracked). */
 static void
 test_eviction(void)
 {
-	struct env v = env("threshold:type limit, track by_src, count 1, seconds 3600;");
+	struct env v = env("threshold:type limit, track by_src, count 1, seconds 10;");
+	uint32_t n = MT_THR_SLOTS + MT_THR_SLOTS / 2, alerts = 0;
 
 	CU_ASSERT_EQUAL(hit(&v, A, S1, 0), 1);
 	CU_ASSERT_EQUAL(hit(&v, A, S1, 1), 0);
-	/* fill the table with other sources: A, least recently used, is evicted */
-	for (uint32_t i = 0; i < MT_THR_ENTRIES; i++)
-		CU_ASSERT_EQUAL(hit(&v, 0x0b000000u + i, S1, 2), 1);
-	CU_ASSERT_EQUAL(counter(v.s, "threshold_evictions"), 1);
-	/* forgotten: A alerts again (the documented cost of a bounded table) */
-	CU_ASSERT_EQUAL(hit(&v, A, S1, 3), 1);
-	CU_ASSERT_EQUAL(counter(v.s, "threshold_evictions"), 2);
-	/* the most recent sources were kept */
-	CU_ASSERT_EQUAL(hit(&v, 0x0b000000u + MT_THR_ENTRIES - 1, S1, 4), 0);
+	/* more live sources than slots: all reported, some untracked */
+	for (uint32_t i = 0; i < n; i++)
+		alerts += (uint32_t)hit(&v, 0x0b000000u + i, S1, 2 * SEC);
+	CU_ASSERT_EQUAL(alerts, n);
+	CU_ASSERT(counter(v.s, "threshold_untracked") > 0);
+	CU_ASSERT(counter(v.s, "threshold_untracked") < n - MT_THR_SLOTS / 2);
+	CU_ASSERT_EQUAL(counter(v.s, "threshold_evictions"), 0);
+	/* still live, still counted: A was tracked before the flood */
+	CU_ASSERT_EQUAL(hit(&v, A, S1, 3 * SEC), 0);
+	/* eleven seconds on, every window has expired: new sources take the
+	 * slots over, and are limited again */
+	for (uint32_t i = 0; i < MT_THR_SLOTS / 2; i++)
+		CU_ASSERT_EQUAL(hit(&v, 0x0c000000u + i, S1, 14 * SEC), 1);
+	CU_ASSERT(counter(v.s, "threshold_evictions") > 0);
+	CU_ASSERT_EQUAL(hit(&v, 0x0c000000u, S1, 15 * SEC), 0);
+	env_free(&v);
+}
+
+/* Concurrent hits of one key from several workers are all counted: a
+ * limit of 100 over 4 x 5,000 hits reports exactly 100. */
+struct racer {
+	struct env v;
+	uint32_t reported;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *rc = arg;
+
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct tx x;
+		struct mt_result r;
+
+		mk(&x, A, S1, (uint64_t)i * 1000);
+		if (mt_match_request(rc->v.e, rc->v.s, &x.t, &r) == 1)
+			rc->reported++;
+	}
+	return NULL;
+}
+
+static void
+test_concurrent(void)
+{
+	struct env v = env("threshold:type limit, track by_rule, count 100, seconds 3600;");
+	struct racer rc[4];
+	pthread_t th[4];
+	uint32_t total = 0;
+
+	for (int i = 0; i < 4; i++) {
+		rc[i].v.e = v.e;
+		rc[i].v.s = i == 0 ? v.s : mt_scratch_create(v.e);
+		rc[i].reported = 0;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rc[i].v.s);
+	}
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, race, &rc[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		total += rc[i].reported;
+		if (i > 0)
+			mt_scratch_destroy(rc[i].v.s);
+	}
+	CU_ASSERT_EQUAL(total, 100);
 	env_free(&v);
 }
 
@@ -305,7 +385,9 @@ main(void)
 	CU_add_test(su, "both", test_both);
 	CU_add_test(su, "detection_filter", test_detection_filter);
 	CU_add_test(su, "tracks", test_tracks);
+	CU_add_test(su, "shared", test_shared);
 	CU_add_test(su, "eviction", test_eviction);
+	CU_add_test(su, "concurrent", test_concurrent);
 	CU_add_test(su, "body_threshold", test_body_threshold);
 	return tu_run_all();
 }
