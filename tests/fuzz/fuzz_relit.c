@@ -4,8 +4,11 @@
  * expressions, caseless and not. Oracle: whenever Hyperscan compiles the
  * expression and it matches one of a few probe strings (fixed HTTP-ish
  * text, the expression itself, and strings built from the factors), every
- * factor must have a member in that string; abort() otherwise. Inputs over
- * 512 bytes are ignored so that compile time stays bounded.
+ * factor must have a member in that string; abort() otherwise. Second
+ * oracle (mt_relit_line_local): for an expression said to match on one
+ * line, no match Hyperscan reports (leftmost start) holds an LF but in a
+ * leading CRLF or LF. Inputs over 512 bytes are ignored so that compile
+ * time stays bounded.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -89,6 +92,67 @@ one(const char *re, int caseless)
 	hs_free_database(db);
 }
 
+struct lines_ctx {
+	const char *s;
+	const char *re;
+};
+
+static int
+lines_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg)
+{
+	const struct lines_ctx *c = arg;
+
+	(void)id;
+	(void)flags;
+	for (unsigned long long i = from; i < to; i++) {
+		if (c->s[i] != '\n')
+			continue;
+		if (i == from || (i == from + 1 && c->s[from] == '\r'))
+			continue;
+		fprintf(stderr, "/%s/ said line-local matches across an LF at %llu..%llu\n", c->re,
+			from, to);
+		abort();
+	}
+	return 0;
+}
+
+static void
+lines(const char *re, int caseless)
+{
+	static const char *const fixed[] = {
+		"GET /a HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Forwarded-For\r\n\r\n",
+		"a\nb\r\nc\rd\n\n\r\n\r\r\nx y z 1 2 3 \t - _ . / : ; ' \" < > { } [ ] ( )\n",
+	};
+	hs_database_t *db = NULL;
+	hs_scratch_t *scr = NULL;
+	hs_compile_error_t *ce = NULL;
+	char s[4 * FZ_MAX_RE + 16];
+
+	if (!mt_relit_line_local(re, false))
+		return;
+	if (hs_compile(re, (caseless ? HS_FLAG_CASELESS : 0) | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK,
+		       NULL, &db, &ce) != HS_SUCCESS) {
+		hs_free_compile_error(ce);
+		return;
+	}
+	if (hs_alloc_scratch(db, &scr) == HS_SUCCESS) {
+		int len = snprintf(s, sizeof(s), "%s\n%s\r\n%s\n\r\n%s", re, re, re, re);
+
+		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+			struct lines_ctx c = {fixed[i], re};
+
+			hs_scan(db, fixed[i], (unsigned)strlen(fixed[i]), 0, scr, lines_cb, &c);
+		}
+		if (len > 0 && (size_t)len < sizeof(s)) {
+			struct lines_ctx c = {s, re};
+
+			hs_scan(db, s, (unsigned)len, 0, scr, lines_cb, &c);
+		}
+	}
+	hs_free_scratch(scr);
+	hs_free_database(db);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -100,5 +164,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	re[size] = '\0';
 	one(re, 0);
 	one(re, 1);
+	lines(re, 0);
+	lines(re, 1);
 	return 0;
 }
