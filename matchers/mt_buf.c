@@ -38,6 +38,11 @@ static const struct {
 	[MT_B_RESPONSE_LINE] = {"http.response_line", MT_SIDE_RESP},
 	[MT_B_SERVER] = {"http.server", MT_SIDE_RESP},
 	[MT_B_LOCATION] = {"http.location", MT_SIDE_RESP},
+	[MT_B_REFERER] = {"http.referer", MT_SIDE_REQ},
+	[MT_B_ACCEPT] = {"http.accept", MT_SIDE_REQ},
+	[MT_B_ACCEPT_ENC] = {"http.accept_enc", MT_SIDE_REQ},
+	[MT_B_ACCEPT_LANG] = {"http.accept_lang", MT_SIDE_REQ},
+	[MT_B_CONNECTION] = {"http.connection", MT_SIDE_REQ},
 	[MT_B_REQ_BODY] = {"http.request_body", MT_SIDE_REQ},
 	[MT_B_RESP_BODY] = {"http.response_body", MT_SIDE_RESP},
 	[MT_B_FILE_DATA] = {"file_data", MT_SIDE_BOTH},
@@ -429,6 +434,21 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 	run_flush(w, &r);
 }
 
+/* The value of the first header named @p name (lower case, @p n bytes),
+ * NULL if there is none: the headers that no well-known slot holds. */
+static const struct mt_slice *
+find_header(const struct mt_http_msg *m, const char *name, uint32_t n)
+{
+	for (uint16_t i = 0; i < m->n_headers && i < MT_MAX_HEADERS; i++) {
+		const struct mt_slice *nm = &m->headers[i].name;
+
+		if (nm->len == n && mt_fold(nm->p[0]) == (uint8_t)name[0] &&
+		    strncasecmp((const char *)nm->p, name, n) == 0)
+			return &m->headers[i].value;
+	}
+	return NULL;
+}
+
 static void
 ref(struct mt_bufv *b, const struct mt_slice *s)
 {
@@ -537,6 +557,21 @@ mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id)
 		break;
 	case MT_B_LOCATION:
 		ref(b, mt_msg_known(m, MT_HDR_LOCATION));
+		break;
+	case MT_B_REFERER:
+		ref(b, find_header(m, "referer", 7));
+		break;
+	case MT_B_ACCEPT:
+		ref(b, find_header(m, "accept", 6));
+		break;
+	case MT_B_ACCEPT_ENC:
+		ref(b, find_header(m, "accept-encoding", 15));
+		break;
+	case MT_B_ACCEPT_LANG:
+		ref(b, find_header(m, "accept-language", 15));
+		break;
+	case MT_B_CONNECTION:
+		ref(b, find_header(m, "connection", 10));
 		break;
 	case MT_B_STAT_MSG:
 		ref(b, &m->reason);

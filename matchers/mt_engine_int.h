@@ -54,6 +54,11 @@ enum mt_buf_kind {
 	MT_B_RESPONSE_LINE,
 	MT_B_SERVER,
 	MT_B_LOCATION,
+	MT_B_REFERER,
+	MT_B_ACCEPT,
+	MT_B_ACCEPT_ENC,
+	MT_B_ACCEPT_LANG,
+	MT_B_CONNECTION,
 	/* body buffers: never built from a head; fed by mt_body_* (mt_body.c) */
 	MT_B_REQ_BODY,         /* http.request_body, http_client_body, pcre P */
 	MT_B_RESP_BODY,        /* http.response_body, http_server_body, pcre Q */

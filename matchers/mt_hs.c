@@ -30,7 +30,7 @@
 /* 04: the body stream databases also hold prefilter forms of body pcres */
 /* 07: gates (literal slots in the multi-pattern databases), literals for
  * body pcres in the stream databases, whose pattern maps are stored */
-#define MT_CACHE_MAGIC "MTHSDB12"
+#define MT_CACHE_MAGIC "MTHSDB13"
 
 /* ---------- per-rule pcre databases ---------- */
 

@@ -257,6 +257,11 @@ static const struct kwbuf sticky_kws[] = {
 	{"http_response_line", MT_B_RESPONSE_LINE}, {"http.server", MT_B_SERVER},
 	{"http.location", MT_B_LOCATION}, {"http.protocol", MT_B_PROTOCOL},
 	{"http.start", MT_B_START},
+	{"http.referer", MT_B_REFERER}, {"http.accept", MT_B_ACCEPT},
+	{"http_accept", MT_B_ACCEPT}, {"http.accept_enc", MT_B_ACCEPT_ENC},
+	{"http_accept_enc", MT_B_ACCEPT_ENC}, {"http.accept_lang", MT_B_ACCEPT_LANG},
+	{"http_accept_lang", MT_B_ACCEPT_LANG}, {"http.connection", MT_B_CONNECTION},
+	{"http_connection", MT_B_CONNECTION},
 	{"http.request_body", MT_B_REQ_BODY}, {"http.response_body", MT_B_RESP_BODY},
 	{"file_data", MT_B_FILE_DATA}, {"file.data", MT_B_FILE_DATA},
 };
@@ -267,7 +272,7 @@ static const struct kwbuf modifier_kws[] = {
 	{"http_cookie", MT_B_COOKIE}, {"http_user_agent", MT_B_UA}, {"http_host", MT_B_HOST},
 	{"http_raw_host", MT_B_HOST_RAW}, {"http_stat_code", MT_B_STAT_CODE},
 	{"http_stat_msg", MT_B_STAT_MSG}, {"http_client_body", MT_B_REQ_BODY},
-	{"http_server_body", MT_B_RESP_BODY},
+	{"http_server_body", MT_B_RESP_BODY}, {"http_referer", MT_B_REFERER},
 };
 
 /* body buffers that the engine cannot provide */
@@ -593,6 +598,79 @@ kw_isdataat(struct pctx *c, const char *kw, char *v)
 	it->flags = (uint16_t)((neg ? MT_F_NEGATED : 0) | (rel ? MT_F_RELATIVE : 0));
 }
 
+/* "N", "<N", ">N" or "N<>M" (exclusive), as bsize and urilen take them. */
+static int
+size_op(struct pctx *c, const char *kw, char *s, uint8_t *op, int64_t *a, int64_t *b)
+{
+	char *v;
+
+	*b = 0;
+	if ((v = strstr(s, "<>")) != NULL) {
+		*v = '\0';
+		if (parse_i64(mt_trim(s), 0, UINT32_MAX, a) < 0 ||
+		    parse_i64(mt_trim(v + 2), 0, UINT32_MAX, b) < 0 || *a >= *b) {
+			perr(c, kw, "range must be 'min<>max' with min < max");
+			return -1;
+		}
+		*op = MT_BS_RANGE;
+	} else if (*s == '<' || *s == '>') {
+		*op = *s == '<' ? MT_BS_LT : MT_BS_GT;
+		if (parse_i64(mt_trim(s + 1), 0, UINT32_MAX, a) < 0) {
+			perr(c, kw, "'%s' is not a size", s);
+			return -1;
+		}
+	} else {
+		*op = MT_BS_EQ;
+		if (parse_i64(s, 0, UINT32_MAX, a) < 0) {
+			perr(c, kw, "'%s' is not a size", s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* urilen: the length of the normalised URI (",raw": the raw one), a size
+ * check on that buffer that leaves the rule's current buffer as it was. */
+static void
+kw_urilen(struct pctx *c, const char *kw, char *v)
+{
+	int64_t a, b;
+	char *s, *comma;
+	int gi, last_any = c->last_any_g, sticky_items = c->sticky_items;
+	bool raw = false;
+	struct mt_item *it;
+	uint8_t op;
+
+	if (v == NULL) {
+		perr(c, kw, "needs a value");
+		return;
+	}
+	s = mt_trim(v);
+	if ((comma = strchr(s, ',')) != NULL) {
+		char *o = mt_trim(comma + 1);
+
+		*comma = '\0';
+		s = mt_trim(s);
+		if (strcmp(o, "raw") == 0)
+			raw = true;
+		else if (strcmp(o, "norm") != 0) {
+			perr(c, kw, "option '%s' is neither 'norm' nor 'raw'", o);
+			return;
+		}
+	}
+	if (size_op(c, kw, s, &op, &a, &b) < 0)
+		return;
+	gi = group_of(c, kw, raw ? MT_B_URI_RAW : MT_B_URI);
+	if (gi < 0 || (it = add_item(c, kw, gi)) == NULL)
+		return;
+	c->last_any_g = last_any;
+	c->sticky_items = sticky_items;
+	it->type = MT_IT_BSIZE;
+	it->bs_op = op;
+	it->num = (uint32_t)a;
+	it->num2 = (uint32_t)b;
+}
+
 static void
 kw_bsize(struct pctx *c, const char *kw, char *v)
 {
@@ -607,29 +685,8 @@ kw_bsize(struct pctx *c, const char *kw, char *v)
 		return;
 	}
 	s = mt_trim(v);
-	if ((v = strstr(s, "<>")) != NULL) {
-		*v = '\0';
-		if (parse_i64(mt_trim(s), 0, UINT32_MAX, &a) < 0 ||
-		    parse_i64(mt_trim(v + 2), 0, UINT32_MAX, &b) < 0 || a >= b) {
-			perr(c, kw, "range must be 'min<>max' with min < max");
-			return;
-		}
-		op = MT_BS_RANGE;
-	} else if (*s == '<' || *s == '>') {
-		op = *s == '<' ? MT_BS_LT : MT_BS_GT;
-		if (parse_i64(mt_trim(s + 1), 0, UINT32_MAX, &a) < 0) {
-			perr(c, kw, "'%s' is not a size", s);
-			return;
-		}
-		b = 0;
-	} else {
-		op = MT_BS_EQ;
-		if (parse_i64(s, 0, UINT32_MAX, &a) < 0) {
-			perr(c, kw, "'%s' is not a size", s);
-			return;
-		}
-		b = 0;
-	}
+	if (size_op(c, kw, s, &op, &a, &b) < 0)
+		return;
 	gi = current_group(c, kw);
 	if (gi < 0 || (it = add_item(c, kw, gi)) == NULL)
 		return;
@@ -1094,6 +1151,7 @@ static const struct opt opts[] = {
 	{"offset", kw_position}, {"distance", kw_position}, {"within", kw_position},
 	{"startswith", kw_startsends}, {"endswith", kw_startsends},
 	{"fast_pattern", kw_fast_pattern}, {"isdataat", kw_isdataat}, {"bsize", kw_bsize},
+	{"urilen", kw_urilen},
 	{"pcre", kw_pcre}, {"threshold", kw_threshold}, {"detection_filter", kw_threshold},
 };
 
@@ -1390,6 +1448,17 @@ finish(struct pctx *c)
 	if ((r->flow & MT_FLOW_TO_SERVER) && resp_only)
 		perr(c, "flow", "to_server conflicts with response buffer %s", resp_kw);
 	side = ((r->flow & MT_FLOW_TO_CLIENT) || resp_only) ? 1 : 0;
+	/* A rule decided on the response sees the request through what was
+	 * kept of it: the request line, Host and User-Agent. */
+	for (int gi = 0; gi < c->n_groups && side == 1; gi++) {
+		int k = c->g[gi].kind;
+
+		if (k == MT_B_REFERER || k == MT_B_ACCEPT || k == MT_B_ACCEPT_ENC ||
+		    k == MT_B_ACCEPT_LANG || k == MT_B_CONNECTION)
+			perr(c, mt_buf_name((unsigned)k), "cannot be combined with flow:to_client "
+			     "or response buffers: of the request, only its line, Host and "
+			     "User-Agent are kept until the response");
+	}
 	(void)req_kw;
 	r->eval_side = (uint8_t)side;
 	r->src_is_server = (uint8_t)side;

@@ -206,6 +206,33 @@ test_buffers_request(void)
 	CU_ASSERT_EQUAL(tx_fires(RULE("http.protocol; content:\"HTTP/1.1\"; bsize:8;"), &x), 1);
 	CU_ASSERT_EQUAL(tx_fires(RULE("http.start; content:\"GET /api/v1/items?id=7 HTTP/1.1|0d 0a|Host: \"; startswith; "
 				      "content:\"X-Dup: two|0d 0a 0d 0a|\"; endswith;"), &x), 1);
+	/* request header values without a well-known slot (Suricata 7) */
+	{
+		static const char *const hx[] = {
+			"Host: a", "Referer: https://evil.example/x", "Accept: text/html",
+			"Accept-Encoding: gzip, br", "accept-language: de-CH", "Connection: Upgrade",
+			"Accept: second", NULL,
+		};
+		struct tx y;
+
+		tx_req(&y, "GET", "/api/v1/items?id=7", hx);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.referer; content:\"evil.example\";"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("content:\"https://evil\"; http_referer;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.accept; content:\"text/html\"; bsize:9;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http_accept; content:\"second\";"), &y), 0);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.accept_enc; content:\"br\"; endswith;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.accept_lang; content:\"de-CH\"; bsize:5;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.connection; content:\"upgrade\"; nocase;"), &y), 1);
+		/* absent header: the buffer does not exist, negation fails too */
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.referer; content:!\"x\";"), &x), 0);
+		/* urilen: the normalised URI by default, the raw one with ,raw */
+		tx_req(&y, "GET", "/a/./b?x=1", hx);
+		CU_ASSERT_EQUAL(tx_fires(RULE("urilen:8;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("urilen:10, raw;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("urilen:>8;"), &y), 0);
+		CU_ASSERT_EQUAL(tx_fires(RULE("urilen:7<>9, norm;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.method; content:\"GET\"; urilen:<9; bsize:3;"), &y), 1);
+	}
 	/* repeats of any case join the first, in order, wherever they are; a
 	 * name that only shares length and letters with another stays apart */
 	{

@@ -441,6 +441,13 @@ test_errors_unsupported(void)
 	expect_err(R("sid:1; http.uri; pcre:\"/a/\"; isdataat:1,relative;"), 1, "isdataat",
 		   "relative to a preceding pcre");
 	expect_err(R("sid:1; flow:stateless; http.uri; content:\"x\";"), 1, "flow", "established");
+	expect_err(R("sid:1; http.referer; content:\"a\"; http.stat_code; content:\"200\";"), 1,
+		   "http.referer", "only its line, Host and User-Agent");
+	expect_err(R("sid:1; flow:to_client; http.accept; content:\"a\";"), 1, "http.accept",
+		   "cannot be combined");
+	expect_err(R("sid:1; urilen:5, wide;"), 1, "urilen", "neither 'norm' nor 'raw'");
+	expect_err(R("sid:1; urilen:9<>3;"), 1, "urilen", "min < max");
+	expect_err(R("sid:1; urilen:abc;"), 1, "urilen", "not a size");
 	expect_err(R("sid:1; flow:only_stream; http.uri; content:\"x\";"), 1, "flow", "no meaning");
 	expect_err(R("sid:1; flow:sideways; http.uri; content:\"x\";"), 1, "flow", "unknown flow option");
 	expect_err(R("sid:1; flow:to_server,to_client; http.uri; content:\"x\";"), 1, "flow", "mutually exclusive");
