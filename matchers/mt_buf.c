@@ -318,6 +318,29 @@ put_field(struct wbuf *w, const struct mt_header *h)
 	put_slice(w, &h->value);
 }
 
+/* A value as a server that unfolds obs-fold reads it (RFC 9112 5.2): each
+ * line break inside it, with the white space after it, becomes one space.
+ * Only messages flagged obs_fold hold such values. */
+static void
+put_unfolded(struct wbuf *w, const struct mt_slice *v)
+{
+	const uint8_t *p = v->p, *e = v->p + v->len;
+
+	while (p < e) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
+		const uint8_t *end = nl != NULL ? nl : e;
+
+		if (nl != NULL && end > p && end[-1] == '\r')
+			end--;
+		put(w, p, (uint32_t)(end - p));
+		if (nl == NULL)
+			break;
+		put(w, " ", 1);
+		for (p = nl + 1; p < e && (*p == ' ' || *p == '\t'); p++)
+			;
+	}
+}
+
 /* Append header @p h as "name: value\r\n", extending the run when it
  * continues it. */
 static void
@@ -419,15 +442,23 @@ put_norm_headers(struct wbuf *w, const struct mt_http_msg *m, bool resp)
 	for (uint16_t i = 0; i < n; i++) {
 		if ((skip >> i) & 1)
 			continue;
-		if (next[i] < 0) {
+		if (next[i] < 0 && !m->obs_fold) {
 			run_line(w, &r, &m->headers[i]);
 			continue;
 		}
 		run_flush(w, &r);
-		put_field(w, &m->headers[i]);
+		put_slice(w, &m->headers[i].name);
+		put2(w, ':', ' ');
+		if (m->obs_fold)
+			put_unfolded(w, &m->headers[i].value);
+		else
+			put_slice(w, &m->headers[i].value);
 		for (int j = next[i]; j >= 0; j = next[j]) {
 			put2(w, ',', ' ');
-			put_slice(w, &m->headers[j].value);
+			if (m->obs_fold)
+				put_unfolded(w, &m->headers[j].value);
+			else
+				put_slice(w, &m->headers[j].value);
 		}
 		put2(w, '\r', '\n');
 	}
@@ -459,6 +490,20 @@ ref(struct mt_bufv *b, const struct mt_slice *s)
 		b->p = s->len ? s->p : mt_empty;
 		b->len = s->len;
 	}
+}
+
+/* A header value buffer: the value in place, or unfolded into the arena
+ * when the message has a folded line and this value holds a line break. */
+static void
+value(struct mt_bufv *b, struct wbuf *w, bool *built, const struct mt_http_msg *m,
+      const struct mt_slice *v)
+{
+	if (v != NULL && m->obs_fold && v->len > 0 && memchr(v->p, '\n', v->len) != NULL) {
+		put_unfolded(w, v);
+		*built = true;
+		return;
+	}
+	ref(b, v);
 }
 
 const struct mt_bufv *
@@ -541,37 +586,37 @@ mt_buf_get(struct mt_scratch *s, const struct mt_txn *t, uint8_t id)
 		built = true;
 		break;
 	case MT_B_UA:
-		ref(b, mt_msg_known(m, MT_HDR_USER_AGENT));
+		value(b, &w, &built, m, mt_msg_known(m, MT_HDR_USER_AGENT));
 		break;
 	case MT_B_COOKIE:
-		ref(b, mt_msg_known(m, resp ? MT_HDR_SET_COOKIE : MT_HDR_COOKIE));
+		value(b, &w, &built, m, mt_msg_known(m, resp ? MT_HDR_SET_COOKIE : MT_HDR_COOKIE));
 		break;
 	case MT_B_CONTENT_TYPE:
-		ref(b, mt_msg_known(m, MT_HDR_CONTENT_TYPE));
+		value(b, &w, &built, m, mt_msg_known(m, MT_HDR_CONTENT_TYPE));
 		break;
 	case MT_B_CONTENT_LEN:
-		ref(b, mt_msg_known(m, MT_HDR_CONTENT_LENGTH));
+		value(b, &w, &built, m, mt_msg_known(m, MT_HDR_CONTENT_LENGTH));
 		break;
 	case MT_B_SERVER:
-		ref(b, mt_msg_known(m, MT_HDR_SERVER));
+		value(b, &w, &built, m, mt_msg_known(m, MT_HDR_SERVER));
 		break;
 	case MT_B_LOCATION:
-		ref(b, mt_msg_known(m, MT_HDR_LOCATION));
+		value(b, &w, &built, m, mt_msg_known(m, MT_HDR_LOCATION));
 		break;
 	case MT_B_REFERER:
-		ref(b, find_header(m, "referer", 7));
+		value(b, &w, &built, m, find_header(m, "referer", 7));
 		break;
 	case MT_B_ACCEPT:
-		ref(b, find_header(m, "accept", 6));
+		value(b, &w, &built, m, find_header(m, "accept", 6));
 		break;
 	case MT_B_ACCEPT_ENC:
-		ref(b, find_header(m, "accept-encoding", 15));
+		value(b, &w, &built, m, find_header(m, "accept-encoding", 15));
 		break;
 	case MT_B_ACCEPT_LANG:
-		ref(b, find_header(m, "accept-language", 15));
+		value(b, &w, &built, m, find_header(m, "accept-language", 15));
 		break;
 	case MT_B_CONNECTION:
-		ref(b, find_header(m, "connection", 10));
+		value(b, &w, &built, m, find_header(m, "connection", 10));
 		break;
 	case MT_B_STAT_MSG:
 		ref(b, &m->reason);

@@ -233,6 +233,23 @@ test_buffers_request(void)
 		CU_ASSERT_EQUAL(tx_fires(RULE("urilen:7<>9, norm;"), &y), 1);
 		CU_ASSERT_EQUAL(tx_fires(RULE("http.method; content:\"GET\"; urilen:<9; bsize:3;"), &y), 1);
 	}
+	/* obs-fold: a folded value is matched unfolded (one space for the line
+	 * break and the white space after it), except in http.header.raw */
+	{
+		static const char *const fx[] = {"Host: a", "X-Note: x", "User-Agent: y", NULL};
+		static const char note[] = "part1\r\n \tpart2\r\n part3";
+		static const char ua[] = "Mozilla/5.0\r\n sqlmap/1.7";
+		struct tx y;
+
+		tx_req(&y, "GET", "/", fx);
+		y.t.req.headers[1].value = (struct mt_slice){(const uint8_t *)note, sizeof(note) - 1};
+		y.t.req.headers[2].value = (struct mt_slice){(const uint8_t *)ua, sizeof(ua) - 1};
+		y.t.req.obs_fold = 1;
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"X-Note: part1 part2 part3|0d 0a|\";"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.user_agent; content:\"Mozilla/5.0 sqlmap/1.7\"; bsize:22;"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.header.raw; content:\"part1|0d 0a 20 09|part2\";"), &y), 1);
+		CU_ASSERT_EQUAL(tx_fires(RULE("http.header; content:\"part1|0d 0a|\";"), &y), 0);
+	}
 	/* repeats of any case join the first, in order, wherever they are; a
 	 * name that only shares length and letters with another stays apart */
 	{
