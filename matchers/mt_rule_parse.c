@@ -629,17 +629,36 @@ size_op(struct pctx *c, const char *kw, char *s, uint8_t *op, int64_t *a, int64_
 	return 0;
 }
 
+/* A size check (bsize, urilen) from value @p s on group @p gi, or on the
+ * current group when @p gi is -1. */
+static struct mt_item *
+size_item(struct pctx *c, const char *kw, char *s, int gi)
+{
+	int64_t a, b;
+	struct mt_item *it;
+	uint8_t op;
+
+	if (size_op(c, kw, s, &op, &a, &b) < 0)
+		return NULL;
+	if (gi == -1)
+		gi = current_group(c, kw);
+	if (gi < 0 || (it = add_item(c, kw, gi)) == NULL)
+		return NULL;
+	it->type = MT_IT_BSIZE;
+	it->bs_op = op;
+	it->num = (uint32_t)a;
+	it->num2 = (uint32_t)b;
+	return it;
+}
+
 /* urilen: the length of the normalised URI (",raw": the raw one), a size
  * check on that buffer that leaves the rule's current buffer as it was. */
 static void
 kw_urilen(struct pctx *c, const char *kw, char *v)
 {
-	int64_t a, b;
 	char *s, *comma;
-	int gi, last_any = c->last_any_g, sticky_items = c->sticky_items;
+	int last_any = c->last_any_g, sticky_items = c->sticky_items;
 	bool raw = false;
-	struct mt_item *it;
-	uint8_t op;
 
 	if (v == NULL) {
 		perr(c, kw, "needs a value");
@@ -658,42 +677,20 @@ kw_urilen(struct pctx *c, const char *kw, char *v)
 			return;
 		}
 	}
-	if (size_op(c, kw, s, &op, &a, &b) < 0)
-		return;
-	gi = group_of(c, kw, raw ? MT_B_URI_RAW : MT_B_URI);
-	if (gi < 0 || (it = add_item(c, kw, gi)) == NULL)
-		return;
-	c->last_any_g = last_any;
-	c->sticky_items = sticky_items;
-	it->type = MT_IT_BSIZE;
-	it->bs_op = op;
-	it->num = (uint32_t)a;
-	it->num2 = (uint32_t)b;
+	if (size_item(c, kw, s, group_of(c, kw, raw ? MT_B_URI_RAW : MT_B_URI)) != NULL) {
+		c->last_any_g = last_any;
+		c->sticky_items = sticky_items;
+	}
 }
 
 static void
 kw_bsize(struct pctx *c, const char *kw, char *v)
 {
-	int64_t a, b;
-	char *s;
-	int gi;
-	struct mt_item *it;
-	uint8_t op;
-
 	if (v == NULL) {
 		perr(c, kw, "needs a value");
 		return;
 	}
-	s = mt_trim(v);
-	if (size_op(c, kw, s, &op, &a, &b) < 0)
-		return;
-	gi = current_group(c, kw);
-	if (gi < 0 || (it = add_item(c, kw, gi)) == NULL)
-		return;
-	it->type = MT_IT_BSIZE;
-	it->bs_op = op;
-	it->num = (uint32_t)a;
-	it->num2 = (uint32_t)b;
+	size_item(c, kw, mt_trim(v), -1);
 }
 
 /* Is string @p a of factor @p f redundant: does it hold another string of
