@@ -93,6 +93,7 @@ struct dp_http_sess {
 	uint64_t req_body_len;     /* body of the request being received */
 	uint64_t resp_body_len;
 	uint64_t orphan_txn_id;    /* id given to a response without a request */
+	uint64_t flowbits;         /* the rules' flowbits of this flow (mt_txn) */
 	uint8_t orphan;
 	uint8_t q_head;            /* oldest request in flight */
 	uint8_t q_count;
@@ -449,6 +450,7 @@ static void
 dp_http_txn_prepare(struct dp_http_ctx *c, struct dp_http_sess *s)
 {
 	c->txn.tuple = s->tuple;
+	c->txn.flowbits = &s->flowbits;
 	c->txn.ts_ns = c->now_ns;
 	c->txn.req_body_len = 0;
 	c->txn.resp_body_len = 0;

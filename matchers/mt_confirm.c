@@ -411,6 +411,13 @@ mt_confirm_rule(const struct mt_rule *r, struct mt_scratch *s, const struct mt_t
 	}
 	if (!mt_confirm_addrs(r, t))
 		return 0;
+	for (uint8_t f = 0; f < r->n_fb; f++) {
+		uint64_t have = t->flowbits != NULL ? *t->flowbits & r->fb[f].mask : 0;
+
+		if ((r->fb[f].op == MT_FB_ISSET && have == 0) ||
+		    (r->fb[f].op == MT_FB_ISNOTSET && have != 0))
+			return 0;
+	}
 	s->budget = MT_CONFIRM_BUDGET;
 	for (uint16_t g = 0; g < r->n_groups; g++) {
 		const struct mt_group *grp = &r->groups[g];

@@ -233,6 +233,23 @@ struct mt_rule {
 	 * twin is the rule it copies, whose info its hits report. */
 	struct mt_rule *twin;
 	uint8_t is_twin;
+	/* flowbits: conditions checked before the buffers, actions applied
+	 * when the rule matches (mt_match.c); masks are the engine's bits */
+	uint8_t n_fb;
+	uint8_t noalert;       /* flowbits:noalert: matches, sets bits, never reports */
+	uint8_t fb_sets;       /* some action: confirmed before the other rules */
+	struct mt_fb *fb;
+};
+
+enum mt_fb_op { MT_FB_SET, MT_FB_UNSET, MT_FB_TOGGLE, MT_FB_ISSET, MT_FB_ISNOTSET };
+#define MT_FB_NAMES 8          /* names in one flowbits keyword ("a|b|...") */
+#define MT_FB_MAX 64           /* distinct names in a rule generation */
+
+struct mt_fb {
+	uint8_t op;
+	uint8_t n;
+	const char *names[MT_FB_NAMES];
+	uint64_t mask;         /* set by mt_hs_build */
 };
 
 struct mt_rule *mt_rule_parse(struct mt_pool *pool, const struct mt_engine_params *p,
@@ -365,6 +382,7 @@ struct mt_engine {
 	uint32_t max_bodies;   /* concurrent bodies per scratch (mt_engine_params) */
 	uint32_t n_thr_rules;  /* rules with threshold or detection_filter */
 	struct mt_thr_table *thr; /* their shared state (mt_threshold.c) */
+	uint8_t has_fb_sets;   /* some rule sets, unsets or toggles a flowbit */
 	hs_scratch_t *proto;   /* prototype scratch, big enough for every db */
 	bool from_cache;       /* databases came from the on-disk cache */
 	char cache_path[512];

@@ -136,6 +136,8 @@ mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct mt_rule *r = e->rules[rules[i]];
 
+		if (r->noalert)
+			continue; /* flowbits:noalert: its match only set bits */
 		if (!mt_thr_check(s, r, t))
 			continue;
 		rules[kept++] = rules[i];
@@ -225,6 +227,33 @@ scan_names(const struct mt_mpm *m, const struct mt_http_msg *msg, const struct m
 	}
 }
 
+/* confirmation marks on s->cand entries (rule indexes stay below 2^24) */
+#define CAND_DONE 0x40000000u
+#define CAND_MATCHED 0x80000000u
+
+/* The flowbits actions of matched rule @p r on its flow. */
+static void
+apply_flowbits(const struct mt_rule *r, const struct mt_txn *t)
+{
+	if (t->flowbits == NULL)
+		return;
+	for (uint8_t f = 0; f < r->n_fb; f++) {
+		switch (r->fb[f].op) {
+		case MT_FB_SET:
+			*t->flowbits |= r->fb[f].mask;
+			break;
+		case MT_FB_UNSET:
+			*t->flowbits &= ~r->fb[f].mask;
+			break;
+		case MT_FB_TOGGLE:
+			*t->flowbits ^= r->fb[f].mask;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 static int
 match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 	   uint8_t side, struct mt_result *out)
@@ -283,15 +312,29 @@ match_side(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn 
 	} else {
 		qsort(s->cand, s->n_cand, sizeof(*s->cand), cmp_u32);
 	}
-	for (uint32_t i = 0; i < s->n_cand; i++) {
-		const struct mt_rule *r = e->rules[s->cand[i]];
-		int rc = mt_confirm_rule(r, s, t);
+	/* Rules that set flowbits are confirmed first, so that a rule checking
+	 * one sees what this same message set (Suricata orders its rules so
+	 * too). Entries are marked in place, then the matched ones gathered in
+	 * rule order. */
+	for (int pass = e->has_fb_sets ? 0 : 1; pass < 2; pass++) {
+		for (uint32_t i = 0; i < s->n_cand; i++) {
+			uint32_t c = s->cand[i];
+			const struct mt_rule *r = e->rules[c & MT_MPM_RULE_MASK];
+			int rc;
 
-		if (rc < 0)
-			return rc;
-		if (rc > 0)
-			s->cand[n_match++] = s->cand[i];
+			if ((c & CAND_DONE) || (pass == 0 && !r->fb_sets))
+				continue;
+			rc = mt_confirm_rule(r, s, t);
+			if (rc < 0)
+				return rc;
+			s->cand[i] = c | CAND_DONE | (rc > 0 ? CAND_MATCHED : 0);
+			if (rc > 0 && r->n_fb > 0)
+				apply_flowbits(r, t);
+		}
 	}
+	for (uint32_t i = 0; i < s->n_cand; i++)
+		if (s->cand[i] & CAND_MATCHED)
+			s->cand[n_match++] = s->cand[i] & MT_MPM_RULE_MASK;
 	mt_emit(e, s, t, s->cand, n_match, out);
 	return (int)out->n_hits;
 }

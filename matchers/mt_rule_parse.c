@@ -683,6 +683,79 @@ kw_urilen(struct pctx *c, const char *kw, char *v)
 	}
 }
 
+#define MT_FB_PER_RULE 8
+
+/* flowbits: noalert, or OP,NAME with OP set, unset, toggle, isset,
+ * isnotset; isset takes NAME|NAME|... (any of them). */
+static void
+kw_flowbits(struct pctx *c, const char *kw, char *v)
+{
+	static const char *const ops[] = {"set", "unset", "toggle", "isset", "isnotset"};
+	struct mt_rule *r = c->r;
+	struct mt_fb *fb;
+	char *s, *comma, *name, *save = NULL;
+	int op = -1;
+
+	if (v == NULL) {
+		perr(c, kw, "needs a value");
+		return;
+	}
+	s = mt_trim(v);
+	if (strcmp(s, "noalert") == 0) {
+		r->noalert = 1;
+		return;
+	}
+	if ((comma = strchr(s, ',')) == NULL) {
+		perr(c, kw, "'%s': expected noalert or set|unset|toggle|isset|isnotset,name", s);
+		return;
+	}
+	*comma = '\0';
+	for (int i = 0; i < 5; i++)
+		if (strcmp(mt_trim(s), ops[i]) == 0)
+			op = i;
+	if (op < 0) {
+		perr(c, kw, "'%s' is not supported (set, unset, toggle, isset, isnotset, noalert)",
+		     mt_trim(s));
+		return;
+	}
+	if (r->fb == NULL)
+		r->fb = mt_pool_alloc(c->pool, sizeof(*r->fb) * MT_FB_PER_RULE);
+	if (r->fb == NULL)
+		return;
+	if (r->n_fb == MT_FB_PER_RULE) {
+		perr(c, kw, "more than %d flowbits keywords in one rule", MT_FB_PER_RULE);
+		return;
+	}
+	fb = &r->fb[r->n_fb];
+	memset(fb, 0, sizeof(*fb));
+	fb->op = (uint8_t)op;
+	s = mt_trim(comma + 1);
+	if (strchr(s, '&') != NULL || (op != MT_FB_ISSET && strchr(s, '|') != NULL)) {
+		perr(c, kw, "'%s': only isset takes several names (a|b, any of them)", s);
+		return;
+	}
+	for (name = strtok_r(s, "|", &save); name != NULL; name = strtok_r(NULL, "|", &save)) {
+		name = mt_trim(name);
+		for (const char *q = name; *q; q++)
+			if (!isalnum((unsigned char)*q) && *q != '_' && *q != '.' && *q != '-') {
+				perr(c, kw, "'%s' is not a flowbit name", name);
+				return;
+			}
+		if (*name == '\0' || fb->n == MT_FB_NAMES) {
+			perr(c, kw, "expected one to %d names", MT_FB_NAMES);
+			return;
+		}
+		fb->names[fb->n++] = mt_pool_strndup(c->pool, name, strlen(name));
+	}
+	if (fb->n == 0) {
+		perr(c, kw, "missing name");
+		return;
+	}
+	if (op <= MT_FB_TOGGLE)
+		r->fb_sets = 1;
+	r->n_fb++;
+}
+
 static void
 kw_bsize(struct pctx *c, const char *kw, char *v)
 {
@@ -1148,7 +1221,7 @@ static const struct opt opts[] = {
 	{"offset", kw_position}, {"distance", kw_position}, {"within", kw_position},
 	{"startswith", kw_startsends}, {"endswith", kw_startsends},
 	{"fast_pattern", kw_fast_pattern}, {"isdataat", kw_isdataat}, {"bsize", kw_bsize},
-	{"urilen", kw_urilen},
+	{"urilen", kw_urilen}, {"flowbits", kw_flowbits},
 	{"pcre", kw_pcre}, {"threshold", kw_threshold}, {"detection_filter", kw_threshold},
 };
 
@@ -1519,6 +1592,8 @@ finish(struct pctx *c)
 		memcpy(r->meta, c->meta, sizeof(struct mt_meta) * (size_t)c->n_meta);
 	r->n_refs = (uint16_t)c->n_refs;
 	r->refs = pool_strv(c, c->refs, c->n_refs);
+	if ((r->n_fb > 0 || r->noalert) && r->body_dir >= 0)
+		perr(c, "flowbits", "not supported on a rule that inspects a body");
 	if (!(r->flow & (MT_FLOW_TO_SERVER | MT_FLOW_TO_CLIENT)) && !req_only && !resp_only &&
 	    r->n_groups > 0 && c->nerr == 0) {
 		r->twin = rule_twin(c, r);

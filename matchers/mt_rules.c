@@ -318,6 +318,43 @@ add_twins(struct builder *b)
 	return 0;
 }
 
+/* One bit per flowbit name of the generation (struct mt_fb mask). */
+static int
+assign_flowbits(struct builder *b)
+{
+	struct mt_engine *e = b->e;
+	const char *names[MT_FB_MAX];
+	unsigned n = 0;
+
+	for (size_t i = 0; i < e->n_listed; i++) {
+		struct mt_rule *r = e->rules[i];
+
+		for (uint8_t f = 0; f < r->n_fb; f++) {
+			struct mt_fb *fb = &r->fb[f];
+
+			e->has_fb_sets |= r->fb_sets;
+			fb->mask = 0;
+			for (uint8_t k = 0; k < fb->n; k++) {
+				unsigned bit = 0;
+
+				while (bit < n && strcmp(names[bit], fb->names[k]) != 0)
+					bit++;
+				if (bit == n) {
+					if (n == MT_FB_MAX) {
+						mt_err_add(b->errs, r->info.file, r->info.line, "flowbits",
+							   "more than %d distinct flowbit names", MT_FB_MAX);
+						b->nerr++;
+						return 0;
+					}
+					names[n++] = fb->names[k];
+				}
+				fb->mask |= 1ull << bit;
+			}
+		}
+	}
+	return 0;
+}
+
 static struct mt_engine *
 builder_finish(struct builder *b, int rc)
 {
@@ -327,6 +364,8 @@ builder_finish(struct builder *b, int rc)
 		rc = index_sids(b);
 	if (rc == 0 && b->nerr == 0)
 		rc = add_twins(b);
+	if (rc == 0 && b->nerr == 0)
+		rc = assign_flowbits(b);
 	if (rc == 0 && b->nerr == 0)
 		rc = mt_hs_build(e, b->p, b->errs, b->h1, b->h2);
 	if (rc == 0 && b->nerr == 0)

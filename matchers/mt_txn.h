@@ -97,6 +97,9 @@ struct mt_txn {
 	struct mt_http_msg resp;      /**< status_code == 0 until the response head */
 	uint64_t req_body_len;        /**< body bytes seen so far */
 	uint64_t resp_body_len;
+	/** the flow's flowbits (one bit per name of the rule generation); NULL:
+	 *  none are set, and rules that set them change nothing */
+	uint64_t *flowbits;
 };
 
 /** Look up a header by its well-known slot; NULL if absent. */

@@ -1162,6 +1162,76 @@ test_pcre_lines(void)
 	mt_engine_destroy(e);
 }
 
+/* flowbits: a rule checks bits of its flow that rules set on earlier
+ * messages, or on this one (setters are confirmed first); noalert rules
+ * only set them. */
+static int
+fb_run(const struct mt_engine *e, struct mt_scratch *s, uint64_t *bits, const char *uri,
+       uint32_t *sids)
+{
+	struct mt_result res;
+	struct tx x;
+	int n;
+
+	tx_req(&x, "GET", uri, NULL);
+	x.t.flowbits = bits;
+	n = mt_match_request(e, s, &x.t, &res);
+	*sids = 0;
+	for (uint32_t i = 0; i < res.n_hits; i++)
+		*sids |= 1u << res.hits[i].rule->sid;
+	return n;
+}
+
+static void
+test_flowbits(void)
+{
+	struct mt_engine *e = tx_engine(NULL,
+		"alert http any any -> any any (flow:to_server; http.uri; content:\"/admin\"; "
+		"flowbits:isset,seen.login; sid:2;)\n"
+		"alert http any any -> any any (flow:to_server; http.uri; content:\"/admin\"; "
+		"flowbits:isnotset,seen.login; sid:3;)\n"
+		"alert http any any -> any any (flow:to_server; http.uri; content:\"/login\"; "
+		"flowbits:set,seen.login; flowbits:noalert; sid:1;)\n"
+		"alert http any any -> any any (flow:to_server; http.uri; content:\"/logout\"; "
+		"flowbits:unset,seen.login; sid:4;)\n"
+		"alert http any any -> any any (flow:to_server; http.uri; content:\"/x\"; "
+		"flowbits:isset,other|seen.login; sid:5;)\n"
+		"alert http any any -> any any (flow:to_server; http.uri; content:\"/t\"; "
+		"flowbits:toggle,other; sid:6;)\n");
+	struct mt_scratch *s;
+	uint64_t bits = 0;
+	uint32_t sids;
+
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT(e->has_fb_sets);
+	s = mt_scratch_create(e);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/admin", &sids), 1);
+	CU_ASSERT_EQUAL(sids, 1u << 3);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/login", &sids), 0); /* noalert */
+	CU_ASSERT_NOT_EQUAL(bits, 0);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/admin", &sids), 1);
+	CU_ASSERT_EQUAL(sids, 1u << 2);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/x", &sids), 1);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/logout", &sids), 1);
+	CU_ASSERT_EQUAL(bits, 0);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/x", &sids), 0);
+	/* set and checked by one message: the setter (a later rule) first */
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/login/admin", &sids), 1);
+	CU_ASSERT_EQUAL(sids, 1u << 2);
+	/* toggle twice: other set, then clear; "other|seen.login" is any of */
+	bits = 0;
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/t", &sids), 1);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/x", &sids), 1);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/t", &sids), 1);
+	CU_ASSERT_EQUAL(fb_run(e, s, &bits, "/x", &sids), 0);
+	/* no flow state: nothing is set, setters change nothing */
+	CU_ASSERT_EQUAL(fb_run(e, s, NULL, "/login/admin", &sids), 1);
+	CU_ASSERT_EQUAL(sids, 1u << 3);
+	mt_scratch_destroy(s);
+	mt_engine_destroy(e);
+}
+
 /* Gates: the literals a rule's pcres require join its fast pattern in the
  * databases; the rule is a candidate only when all of them matched. */
 static int
@@ -1771,6 +1841,7 @@ main(void)
 	CU_add_test(su, "direct_small_db", test_direct_small_db);
 	CU_add_test(su, "header_names_lookup", test_header_names_lookup);
 	CU_add_test(su, "pcre_lines", test_pcre_lines);
+	CU_add_test(su, "flowbits", test_flowbits);
 	CU_add_test(su, "gates", test_gates);
 	CU_add_test(su, "starter_rules", test_starter_rules);
 	CU_add_test(su, "cache_roundtrip", test_cache_roundtrip);

@@ -335,7 +335,7 @@ test_errors_structure(void)
 	expect_err(R("sid:1; classtype:no-such-class;"), 1, "classtype", "unknown classtype 'no-such-class'");
 	expect_err(R("sid:1; reference:nocomma;"), 1, "reference", "type,id");
 	expect_err(R("sid:1; frobnicate:3;"), 1, "frobnicate", "unknown or unsupported keyword");
-	expect_err(R("sid:1; flowbits:set,x;"), 1, "flowbits", "unknown or unsupported keyword");
+	expect_err(R("sid:1; xbits:set,x,track ip_src;"), 1, "xbits", "unknown or unsupported keyword");
 }
 
 static void
@@ -446,6 +446,17 @@ test_errors_unsupported(void)
 	expect_err(R("sid:1; flow:to_client; http.accept; content:\"a\";"), 1, "http.accept",
 		   "cannot be combined");
 	expect_err(R("sid:1; urilen:5, wide;"), 1, "urilen", "neither 'norm' nor 'raw'");
+	expect_err(R("sid:1; http.uri; content:\"a\"; flowbits:set;"), 1, "flowbits", "expected noalert");
+	expect_err(R("sid:1; http.uri; content:\"a\"; flowbits:isset,a&b;"), 1, "flowbits",
+		   "only isset takes several names");
+	expect_err(R("sid:1; http.uri; content:\"a\"; flowbits:set,a|b;"), 1, "flowbits",
+		   "only isset takes several names");
+	expect_err(R("sid:1; http.uri; content:\"a\"; flowbits:setx,a;"), 1, "flowbits",
+		   "not supported");
+	expect_err(R("sid:1; http.uri; content:\"a\"; flowbits:set,a b;"), 1, "flowbits",
+		   "not a flowbit name");
+	expect_err(R("sid:1; file_data; content:\"a\"; flowbits:isset,a;"), 1, "flowbits",
+		   "body");
 	expect_err(R("sid:1; urilen:9<>3;"), 1, "urilen", "min < max");
 	expect_err(R("sid:1; urilen:abc;"), 1, "urilen", "not a size");
 	expect_err(R("sid:1; flow:only_stream; http.uri; content:\"x\";"), 1, "flow", "no meaning");
