@@ -186,7 +186,8 @@ direct_index(struct mt_mpm *m, uint32_t nu)
 }
 
 /* A header_names literal that is CRLF NAME CRLF (exact) or CRLF PREFIX
- * (prefix), NAME/PREFIX non-empty without CR or LF; 0 for any other. */
+ * (prefix), NAME/PREFIX non-empty, without CR or LF and at most
+ * UINT16_MAX bytes; 0 for any other. */
 static int
 name_form(const uint8_t *p, size_t l)
 {
@@ -195,6 +196,8 @@ name_form(const uint8_t *p, size_t l)
 	if (l < 3 || p[0] != '\r' || p[1] != '\n')
 		return 0;
 	tail = l >= 5 && p[l - 2] == '\r' && p[l - 1] == '\n';
+	if (l - (tail ? 4 : 2) > UINT16_MAX)
+		return 0;
 	for (size_t k = 2; k < l - (tail ? 2 : 0); k++)
 		if (p[k] == '\r' || p[k] == '\n')
 			return 0;
@@ -257,8 +260,6 @@ names_split(struct mt_mpm *m, const char **ex, unsigned *fl, unsigned *ids, size
 			if (name_form(p, lens[u]) != form)
 				continue;
 			nl_len = lens[u] - (form == 1 ? 4 : 2);
-			if (nl_len > UINT16_MAX)
-				continue;
 			nl->p = malloc(nl_len);
 			if (nl->p == NULL)
 				return -ENOMEM;
@@ -277,8 +278,7 @@ names_split(struct mt_mpm *m, const char **ex, unsigned *fl, unsigned *ids, size
 		return 0;
 	}
 	for (uint32_t u = 0; u < nu; u++) {
-		if (name_form((const uint8_t *)ex[u], lens[u]) != 0 &&
-		    lens[u] - (name_form((const uint8_t *)ex[u], lens[u]) == 1 ? 4 : 2) <= UINT16_MAX)
+		if (name_form((const uint8_t *)ex[u], lens[u]) != 0)
 			continue;
 		ex[k] = ex[u];
 		fl[k] = fl[u];
