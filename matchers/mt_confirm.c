@@ -52,6 +52,12 @@ eq_at(const uint8_t *hay, const uint8_t *pat, uint32_t n, bool nocase)
 	return true;
 }
 
+bool
+mt_bytes_eq(const uint8_t *a, const uint8_t *b, uint32_t n, bool nocase)
+{
+	return eq_at(a, b, n, nocase);
+}
+
 /*
  * Candidate filter on the first and the last byte of the needle, 16
  * positions at a time (the SSE2 form of Suricata's/Hyperscan's "two-byte"

@@ -542,6 +542,10 @@ bool mt_thr_check(struct mt_scratch *s, const struct mt_rule *r, const struct mt
 #define MT_THR_SLOTS 65536u
 #define MT_THR_PROBE 16u
 
+/* Do the @p n bytes at @p a and @p b agree (ASCII case folded when
+ * @p nocase)? */
+bool mt_bytes_eq(const uint8_t *a, const uint8_t *b, uint32_t n, bool nocase);
+
 /* Caseless/exact search; returns offset or -1. */
 int64_t mt_search(const uint8_t *hay, uint32_t hlen, const uint8_t *pat, uint32_t plen,
 		  bool nocase);

@@ -164,17 +164,6 @@ mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 		out->verdict = verdict;
 }
 
-static inline bool
-name_eq(const uint8_t *a, const uint8_t *b, uint32_t n, bool ci)
-{
-	if (!ci)
-		return memcmp(a, b, n) == 0;
-	for (uint32_t k = 0; k < n; k++)
-		if (mt_fold(a[k]) != mt_fold(b[k]))
-			return false;
-	return true;
-}
-
 /* The literals of m->names, found name by name (struct mt_mpm): what
  * on_hit would get from scanning the header_names buffer @b of @msg,
  * matches ending past b->len (a truncated buffer) excepted. The names of a
@@ -200,7 +189,7 @@ scan_names(const struct mt_mpm *m, const struct mt_http_msg *msg, const struct m
 					uint32_t end = at + 2 + nl->len + (nl->prefix ? 0 : 2);
 
 					if (end <= b->len && b->p[at] == '\r' && b->p[at + 1] == '\n' &&
-					    name_eq(b->p + at + 2, nl->p, nl->len, nl->ci) &&
+					    mt_bytes_eq(b->p + at + 2, nl->p, nl->len, nl->ci) &&
 					    (nl->prefix || (b->p[end - 2] == '\r' && b->p[end - 1] == '\n')))
 						on_hit(nl->id, 0, end, 0, c);
 				}
@@ -212,7 +201,7 @@ scan_names(const struct mt_mpm *m, const struct mt_http_msg *msg, const struct m
 			for (uint32_t e; (e = m->name_tab[h]) != 0; h = (h + 1) & m->name_mask) {
 				const struct mt_name_lit *nl = &m->names[e - 1];
 
-				if (nl->len == nm->len && name_eq(nm->p, nl->p, nl->len, nl->ci))
+				if (nl->len == nm->len && mt_bytes_eq(nm->p, nl->p, nl->len, nl->ci))
 					on_hit(nl->id, 0, off + nm->len + 2, 0, c);
 			}
 		}
@@ -220,7 +209,7 @@ scan_names(const struct mt_mpm *m, const struct mt_http_msg *msg, const struct m
 			const struct mt_name_lit *nl = &m->names[k];
 
 			if (nl->len <= nm->len && mt_fold(nm->p[0]) == mt_fold(nl->p[0]) &&
-			    off + nl->len <= b->len && name_eq(nm->p, nl->p, nl->len, nl->ci))
+			    off + nl->len <= b->len && mt_bytes_eq(nm->p, nl->p, nl->len, nl->ci))
 				on_hit(nl->id, 0, off + nl->len, 0, c);
 		}
 		off += nm->len + 2u;
