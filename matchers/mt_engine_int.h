@@ -476,7 +476,6 @@ struct mt_scratch {
 	} ctr;
 	struct mt_inflate_ctr inf;     /* reported as inflate_errors, ... */
 	struct mt_body_pool *bodies;   /* NULL when no loaded rule inspects a body */
-	struct mt_thr_table *thr;      /* the engine's; NULL when no rule has a threshold */
 	uint8_t zout[MT_INFLATE_CHUNK];  /* inflate output, consumed within one call */
 	bool double_encoded;   /* last URI normalisation saw %25xx */
 	struct mt_bufv bufs[MT_NBUFID];
@@ -526,10 +525,10 @@ int mt_body_pool_prepare(struct mt_scratch *s, const struct mt_engine *e);
 void mt_body_pool_free(struct mt_scratch *s);
 int mt_thr_table_create(struct mt_engine *e);
 void mt_thr_table_free(struct mt_engine *e);
-int mt_thr_prepare(struct mt_scratch *s, const struct mt_engine *e);
-void mt_thr_free(struct mt_scratch *s);
+
 /* true: report this hit; false: suppressed by threshold/detection_filter */
-bool mt_thr_check(struct mt_scratch *s, const struct mt_rule *r, const struct mt_txn *t);
+bool mt_thr_check(struct mt_scratch *s, const struct mt_engine *e, const struct mt_rule *r,
+		  const struct mt_txn *t);
 
 /* Inspection window per body: the first MT_BODY_WINDOW decoded bytes are
  * kept for positional confirmation (Suricata's request-body-limit and

@@ -1184,8 +1184,7 @@ mt_scratch_create(const struct mt_engine *e)
 		return NULL;
 	}
 	if ((e->proto != NULL && hs_clone_scratch(e->proto, &s->hs) != HS_SUCCESS) ||
-	    grow_cand(s, e->n_rules) < 0 || mt_body_pool_prepare(s, e) < 0 ||
-	    mt_thr_prepare(s, e) < 0) {
+	    grow_cand(s, e->n_rules) < 0 || mt_body_pool_prepare(s, e) < 0) {
 		mt_scratch_destroy(s);
 		errno = ENOMEM;
 		return NULL;
@@ -1205,8 +1204,6 @@ mt_scratch_prepare(struct mt_scratch *s, const struct mt_engine *e)
 	rc = grow_cand(s, e->n_rules);
 	if (rc == 0)
 		rc = mt_body_pool_prepare(s, e);
-	if (rc == 0)
-		rc = mt_thr_prepare(s, e);
 	return rc;
 }
 
@@ -1218,7 +1215,6 @@ mt_scratch_destroy(struct mt_scratch *s)
 	if (s->hs != NULL)
 		hs_free_scratch(s->hs);
 	mt_body_pool_free(s);
-	mt_thr_free(s);
 	free(s->cand_mark);
 	free(s->cand);
 	free(s->cand_fp_end);

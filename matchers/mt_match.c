@@ -138,7 +138,7 @@ mt_emit(const struct mt_engine *e, struct mt_scratch *s, const struct mt_txn *t,
 
 		if (r->noalert)
 			continue; /* flowbits:noalert: its match only set bits */
-		if (!mt_thr_check(s, r, t))
+		if (!mt_thr_check(s, e, r, t))
 			continue;
 		rules[kept++] = rules[i];
 		if (r->info.action == MT_ACT_PASS)

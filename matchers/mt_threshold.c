@@ -73,19 +73,6 @@ mt_thr_table_free(struct mt_engine *e)
 	e->thr = NULL;
 }
 
-int
-mt_thr_prepare(struct mt_scratch *s, const struct mt_engine *e)
-{
-	s->thr = e->thr;
-	return 0;
-}
-
-void
-mt_thr_free(struct mt_scratch *s)
-{
-	s->thr = NULL;
-}
-
 static uint64_t
 hash_key(const struct thr_key *k)
 {
@@ -274,8 +261,8 @@ insert(struct mt_scratch *s, struct mt_thr_table *tb, const struct thr_key *k, u
 }
 
 static bool
-apply(struct mt_scratch *s, const struct mt_rule *r, const struct mt_threshold *td, bool df,
-      const struct mt_txn *t)
+apply(struct mt_scratch *s, struct mt_thr_table *tb, const struct mt_rule *r,
+      const struct mt_threshold *td, bool df, const struct mt_txn *t)
 {
 	struct thr_key k;
 	uint64_t h, ms = t->ts_ns / 1000000u;
@@ -287,13 +274,13 @@ apply(struct mt_scratch *s, const struct mt_rule *r, const struct mt_threshold *
 	make_key(&k, r, td, df, t);
 	h = hash_key(&k);
 	for (int a = 0; a < THR_RETRIES; a++) {
-		int rc = update(s->thr, &k, h, now, win, td, &ret);
+		int rc = update(tb, &k, h, now, win, td, &ret);
 
 		if (rc == THR_DONE)
 			return ret;
 		if (rc == THR_RETRY)
 			continue;
-		rc = insert(s, s->thr, &k, h, now, win, td, &ret);
+		rc = insert(s, tb, &k, h, now, win, td, &ret);
 		if (rc == THR_DONE)
 			return ret;
 		if (rc == THR_ABSENT)
@@ -304,20 +291,21 @@ apply(struct mt_scratch *s, const struct mt_rule *r, const struct mt_threshold *
 }
 
 bool
-mt_thr_check(struct mt_scratch *s, const struct mt_rule *r, const struct mt_txn *t)
+mt_thr_check(struct mt_scratch *s, const struct mt_engine *e, const struct mt_rule *r,
+	     const struct mt_txn *t)
 {
 	if (r->threshold.type == MT_THR_NONE && r->detection_filter.type == MT_THR_NONE)
 		return true;
-	if (s->thr == NULL)
-		return true; /* scratch not prepared for this engine: report, untracked */
+	if (e->thr == NULL)
+		return true; /* defensive: an engine with such a rule has its table */
 	/* detection_filter decides whether the rule matched at all; threshold
 	 * then decides whether that match alerts */
 	if (r->detection_filter.type != MT_THR_NONE &&
-	    !apply(s, r, &r->detection_filter, true, t)) {
+	    !apply(s, e->thr, r, &r->detection_filter, true, t)) {
 		s->ctr.threshold_suppressed++;
 		return false;
 	}
-	if (r->threshold.type != MT_THR_NONE && !apply(s, r, &r->threshold, false, t)) {
+	if (r->threshold.type != MT_THR_NONE && !apply(s, e->thr, r, &r->threshold, false, t)) {
 		s->ctr.threshold_suppressed++;
 		return false;
 	}
