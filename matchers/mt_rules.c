@@ -296,7 +296,7 @@ add_twins(struct builder *b)
 
 	e->n_listed = e->n_rules;
 	for (size_t i = 0; i < e->n_listed; i++)
-		n += e->rules[i]->twin != NULL && e->rules[i]->twin->is_twin;
+		n += e->rules[i]->twin != NULL;
 	if (n == 0)
 		return 0;
 	if (e->n_rules + n > b->cap) {
@@ -310,7 +310,7 @@ add_twins(struct builder *b)
 	for (size_t i = 0; i < e->n_listed; i++) {
 		struct mt_rule *t = e->rules[i]->twin;
 
-		if (t != NULL && t->is_twin) {
+		if (t != NULL) {
 			t->idx = (uint32_t)e->n_rules;
 			e->rules[e->n_rules++] = t;
 		}
